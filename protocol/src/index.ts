@@ -6,3 +6,4 @@ export * from './payloads/event-payloads';
 export * from './payloads/command-payloads';
 export * from './codec';
 export * from './socket-events';
+export * from './api/registry';

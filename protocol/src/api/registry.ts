@@ -1,0 +1,65 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { DeviceId, DeviceKindSchema } from '../payloads/common';
+import { DIRECTIONS } from '../payloads/event-payloads';
+
+/** REST bodies for registering the estate; installers and the simulator use them, the hub validates them. */
+
+export const GeoPoint = {
+  lat: Type.Number({ minimum: -90, maximum: 90 }),
+  lon: Type.Number({ minimum: -180, maximum: 180 }),
+};
+
+export const DeviceRegistration = Type.Object(
+  {
+    id: DeviceId,
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    kind: DeviceKindSchema,
+    ...GeoPoint,
+    place: Type.String({ maxLength: 200, description: 'street address or landmark' }),
+    area: Type.String({ maxLength: 100, description: 'street office or community responsible for the place' }),
+    tollgateId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' })),
+    laneNo: Type.Optional(Type.Integer({ minimum: 1, maximum: 99 })),
+    hasLoudspeaker: Type.Optional(Type.Boolean()),
+    heartbeatIntervalS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+  },
+  { additionalProperties: false, $id: 'DeviceRegistration' },
+);
+export type DeviceRegistration = Static<typeof DeviceRegistration>;
+
+export const LaneRegistration = Type.Object(
+  {
+    laneNo: Type.Integer({ minimum: 1, maximum: 99 }),
+    direction: Type.Union(DIRECTIONS.map((d) => Type.Literal(d))),
+    speedLimitKmh: Type.Integer({ minimum: 5, maximum: 200 }),
+    deviceId: Type.Optional(DeviceId),
+  },
+  { additionalProperties: false },
+);
+export type LaneRegistration = Static<typeof LaneRegistration>;
+
+export const TollgateRegistration = Type.Object(
+  {
+    id: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$' }),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    ...GeoPoint,
+    place: Type.String({ maxLength: 200 }),
+    lanes: Type.Array(LaneRegistration, { minItems: 1, maxItems: 16 }),
+  },
+  { additionalProperties: false, $id: 'TollgateRegistration' },
+);
+export type TollgateRegistration = Static<typeof TollgateRegistration>;
+
+/** Body of POST /api/registry/import: the estate in one call (tollgates first, then devices). */
+export const RegistryImport = Type.Object(
+  {
+    tollgates: Type.Array(TollgateRegistration, { maxItems: 1000 }),
+    devices: Type.Array(DeviceRegistration, { maxItems: 100_000 }),
+  },
+  { additionalProperties: false, $id: 'RegistryImport' },
+);
+export type RegistryImport = Static<typeof RegistryImport>;
+
+export interface RegistryImportResult {
+  tollgates: number;
+  devices: number;
+}
