@@ -1,0 +1,98 @@
+/** Simplified Chinese, the console's first language; every other language has the same keys. */
+export const zhCN = {
+  app: {
+    title: '城市守望',
+    subtitle: '平房区智慧城市监测',
+    loading: '正在加载…',
+    skipToContent: '跳到主要内容',
+  },
+  nav: {
+    label: '主导航',
+    live: '实时过车',
+  },
+  language: {
+    label: '界面语言',
+    'zh-CN': '中文',
+    en: 'English',
+  },
+  connection: {
+    label: '与中心的连接',
+    connecting: '正在连接',
+    connected: '已连接',
+    reconnecting: '正在重连',
+    reconnectingAttempt: '正在重连（第 {{attempt}} 次）',
+    disconnected: '已断开',
+  },
+  live: {
+    title: '实时过车',
+    received: '已接收 {{total}} 条',
+    showingLatest: '显示最近 {{shown}} 条',
+    waiting: '等待过车事件…',
+    waitingHint: '卡口上报的过车记录将实时显示在这里。',
+    listLabel: '实时过车列表，最新的在最上面',
+    columns: {
+      time: '时间',
+      plate: '号牌',
+      tollgate: '卡口',
+      lane: '车道',
+      direction: '方向',
+      vehicleClass: '车型',
+      speed: '车速',
+    },
+    laneNo: '{{laneNo}} 道',
+    speed: '{{speed}} km/h',
+  },
+  devices: {
+    title: '设备状态',
+    waiting: '暂无设备状态变化',
+    listLabel: '最近的设备状态变化',
+    online: '上线',
+    offline: '离线',
+    reason: {
+      startup: '启动',
+      shutdown: '关机',
+      last_will: '异常断开',
+      reconnect: '重新连接',
+      heartbeat_timeout: '心跳超时',
+      heartbeat: '恢复心跳',
+    },
+  },
+  plate: {
+    unreadable: {
+      noPlate: '无牌',
+      unrecognised: '未识别',
+    },
+    color: {
+      blue: '蓝牌',
+      yellow: '黄牌',
+      green: '绿牌',
+      yellow_green: '黄绿牌',
+      white: '白牌',
+      black: '黑牌',
+      other: '其他号牌',
+    },
+  },
+  direction: {
+    N: '北向',
+    NE: '东北向',
+    E: '东向',
+    SE: '东南向',
+    S: '南向',
+    SW: '西南向',
+    W: '西向',
+    NW: '西北向',
+  },
+  vehicleClass: {
+    car: '轿车',
+    suv: 'SUV',
+    mpv: 'MPV',
+    van: '面包车',
+    bus: '客车',
+    truck: '货车',
+    motorcycle: '摩托车',
+    tricycle: '三轮车',
+    other: '其他',
+  },
+};
+
+export type Messages = typeof zhCN;
