@@ -1,0 +1,16 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { DevicesModule } from './devices/devices.module';
+import { HealthModule } from './health/health.module';
+import { IngestModule } from './ingest/ingest.module';
+import { PlatformModule, type PlatformParts } from './platform/platform.module';
+import { RealtimeModule } from './realtime/realtime.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(parts: PlatformParts): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [PlatformModule.forRoot(parts), DevicesModule, IngestModule, RealtimeModule, HealthModule],
+    };
+  }
+}

@@ -1,0 +1,115 @@
+import { DESCRIPTOR_LENGTH, normaliseL2 } from './face-embedder';
+
+export interface GalleryMatch {
+  id: string;
+  /** Cosine similarity, -1..1. */
+  similarity: number;
+}
+
+/**
+ * Enrolled face descriptors in memory, matched by brute force: one packed Float32Array (row per
+ * identity, unit length), so a search is a dot product with every row and a running top-k. About
+ * 13 million multiply-adds for 100,000 identities.
+ */
+export class FaceGallery {
+  private matrix: Float32Array;
+  private ids: string[] = [];
+  private readonly rowOf = new Map<string, number>();
+
+  constructor(initialCapacity = 1024) {
+    this.matrix = new Float32Array(Math.max(1, initialCapacity) * DESCRIPTOR_LENGTH);
+  }
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  has(id: string): boolean {
+    return this.rowOf.has(id);
+  }
+
+  /** Adds an identity, or replaces its descriptor. The descriptor is copied and scaled to unit length. */
+  enroll(id: string, descriptor: Float32Array): void {
+    if (descriptor.length !== DESCRIPTOR_LENGTH) throw new Error(`descriptor of ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
+    let row = this.rowOf.get(id);
+    if (row === undefined) {
+      row = this.ids.length;
+      this.ensureCapacity(row + 1);
+      this.ids.push(id);
+      this.rowOf.set(id, row);
+    }
+    const target = this.matrix.subarray(row * DESCRIPTOR_LENGTH, (row + 1) * DESCRIPTOR_LENGTH);
+    target.set(descriptor);
+    normaliseL2(target);
+  }
+
+  /** Removes an identity; the last row moves into its place. */
+  remove(id: string): boolean {
+    const row = this.rowOf.get(id);
+    if (row === undefined) return false;
+    const lastRow = this.ids.length - 1;
+    if (row !== lastRow) {
+      this.matrix.copyWithin(row * DESCRIPTOR_LENGTH, lastRow * DESCRIPTOR_LENGTH, (lastRow + 1) * DESCRIPTOR_LENGTH);
+      const movedId = this.ids[lastRow];
+      this.ids[row] = movedId;
+      this.rowOf.set(movedId, row);
+    }
+    this.ids.pop();
+    this.rowOf.delete(id);
+    return true;
+  }
+
+  /** The `k` most similar identities, best first, leaving out those below `minSimilarity`. */
+  search(descriptor: Float32Array, k = 5, minSimilarity = -1): GalleryMatch[] {
+    if (descriptor.length !== DESCRIPTOR_LENGTH) throw new Error(`descriptor of ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
+    if (k <= 0 || this.ids.length === 0) return [];
+    const query = normaliseL2(Float32Array.from(descriptor));
+    const topRows = new Int32Array(k);
+    const topScores = new Float64Array(k).fill(Number.NEGATIVE_INFINITY);
+    let kept = 0;
+    let threshold = minSimilarity;
+    const matrix = this.matrix;
+    const rows = this.ids.length;
+
+    for (let row = 0; row < rows; row++) {
+      const similarity = dotProduct(query, matrix, row * DESCRIPTOR_LENGTH);
+      if (similarity < threshold) continue;
+      // Insert into the sorted top-k (descending), dropping the last when full.
+      let position = kept < k ? kept++ : k - 1;
+      while (position > 0 && topScores[position - 1] < similarity) {
+        topScores[position] = topScores[position - 1];
+        topRows[position] = topRows[position - 1];
+        position--;
+      }
+      topScores[position] = similarity;
+      topRows[position] = row;
+      if (kept === k) threshold = Math.max(minSimilarity, topScores[k - 1]);
+    }
+    const matches: GalleryMatch[] = [];
+    for (let index = 0; index < kept; index++) matches.push({ id: this.ids[topRows[index]], similarity: topScores[index] });
+    return matches;
+  }
+
+  private ensureCapacity(rows: number): void {
+    if (rows * DESCRIPTOR_LENGTH <= this.matrix.length) return;
+    const grown = new Float32Array(Math.max(rows, (this.matrix.length / DESCRIPTOR_LENGTH) * 2) * DESCRIPTOR_LENGTH);
+    grown.set(this.matrix);
+    this.matrix = grown;
+  }
+}
+
+/** Dot product of the query with one 128-value row, unrolled by eight. */
+function dotProduct(query: Float32Array, matrix: Float32Array, offset: number): number {
+  let a = 0;
+  let b = 0;
+  let c = 0;
+  let d = 0;
+  for (let index = 0; index < DESCRIPTOR_LENGTH; index += 8) {
+    const at = offset + index;
+    a += query[index] * matrix[at] + query[index + 4] * matrix[at + 4];
+    b += query[index + 1] * matrix[at + 1] + query[index + 5] * matrix[at + 5];
+    c += query[index + 2] * matrix[at + 2] + query[index + 6] * matrix[at + 6];
+    d += query[index + 3] * matrix[at + 3] + query[index + 7] * matrix[at + 7];
+  }
+  return a + b + c + d;
+}

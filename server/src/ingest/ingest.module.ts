@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { DevicesModule } from '../devices/devices.module';
+import { DeadLetterRepository } from './dead-letter.repository';
+import { DeadLettersController } from './dead-letters.controller';
+import { EventRepository } from './event.repository';
+import { IngestService } from './ingest.service';
+
+@Module({
+  imports: [DevicesModule],
+  controllers: [DeadLettersController],
+  providers: [IngestService, EventRepository, DeadLetterRepository],
+  exports: [IngestService],
+})
+export class IngestModule {}

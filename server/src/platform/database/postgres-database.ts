@@ -1,0 +1,64 @@
+import { Pool, type PoolClient } from 'pg';
+import type { Logger } from '../logging/logger';
+import type { Database, DatabaseFeatures, QueryResult, Queryable } from './database';
+
+/** node-postgres against PostgreSQL or TimescaleDB. */
+export class PostgresDatabase implements Database {
+  features: DatabaseFeatures = { timescale: false, embedded: false };
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly logger: Logger,
+  ) {
+    // An idle client losing its connection must never crash the hub; the pool replaces it.
+    this.pool.on('error', (error) => this.logger.warn({ err: error }, 'idle database connection failed'));
+  }
+
+  static async connect(url: string, poolSize: number, logger: Logger): Promise<PostgresDatabase> {
+    const pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 5000 });
+    const database = new PostgresDatabase(pool, logger);
+    await database.ping();
+    return database;
+  }
+
+  async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
+    const result = await this.pool.query(sql, params);
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+  }
+
+  async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(wrap(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.pool.query(sql);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function wrap(client: PoolClient): Queryable {
+  return {
+    async query<Row>(sql: string, params?: unknown[]) {
+      const result = await client.query(sql, params);
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { MqttClient } from 'mqtt';
+
+interface HeldAck {
+  committed: boolean;
+  packet?: unknown;
+}
+
+type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: () => void, ...rest: unknown[]) => void;
+
+export interface AckToken {
+  generation: number;
+  messageId: number;
+}
+
+/**
+ * Lets an MQTT.js client acknowledge a QoS 1 message only after it is committed, without stopping it
+ * from reading the next one. MQTT.js reads the next packet once the PUBACK for the previous one is
+ * written; this holds that PUBACK back (telling MQTT.js it was written) and sends it on release.
+ * Commits happen in arrival order, so PUBACKs leave in the order the PUBLISHes came (MQTT 3.1.1 §4.6).
+ * Held acknowledgements die with their connection: the broker redelivers those messages to the
+ * persistent session after a reconnect, and idempotent storage absorbs the repeats.
+ */
+export class DeferredPubacks {
+  private generation = 0;
+  private readonly held = new Map<number, HeldAck>();
+  private send!: SendPacket;
+
+  install(client: MqttClient): void {
+    const target = client as unknown as { _sendPacket: SendPacket };
+    const original = target._sendPacket.bind(client);
+    this.send = original;
+    target._sendPacket = (packet, cb, ...rest) => {
+      if (packet.cmd === 'puback' && packet.messageId !== undefined) {
+        const entry = this.held.get(packet.messageId);
+        if (entry && !entry.committed) {
+          entry.packet = packet;
+          cb?.();
+          return;
+        }
+        if (entry) this.held.delete(packet.messageId);
+      }
+      original(packet, cb, ...rest);
+    };
+    client.on('close', () => {
+      this.generation += 1;
+      this.held.clear();
+    });
+  }
+
+  /** Called when a QoS 1 message arrives, before MQTT.js would acknowledge it. */
+  hold(messageId: number): AckToken {
+    this.held.set(messageId, { committed: false });
+    return { generation: this.generation, messageId };
+  }
+
+  /** Called when the message is committed: sends its PUBACK now, or lets it through when MQTT.js gets to it. */
+  release(token: AckToken): void {
+    if (token.generation !== this.generation) return;
+    const entry = this.held.get(token.messageId);
+    if (!entry) return;
+    if (entry.packet) {
+      this.held.delete(token.messageId);
+      this.send(entry.packet as { cmd: string }, () => undefined);
+    } else {
+      entry.committed = true;
+    }
+  }
+
+  get pending(): number {
+    return this.held.size;
+  }
+}
