@@ -32,7 +32,7 @@ export const PassageRow = memo(function PassageRow({ id, passage, rowIndex, acti
       <div role="gridcell" className="passage-row__time">
         <time dateTime={passage.passTime}>{formatClockTime(passage.passTime, locale)}</time>
       </div>
-      <div role="gridcell">
+      <div role="gridcell" className="passage-row__plate">
         <PlateBadge plateNo={passage.plateNo} plateColor={passage.plateColor} />
       </div>
       <div role="gridcell" className="passage-row__tollgate">
