@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { CommandPayload, CommandReplyPayload, COMMAND_PARAMS, type CommandName } from './payloads/command-payloads';
 import { DeviceStatusPayload, HeartbeatPayload } from './payloads/device-payloads';
 import { FaceEventPayload, IncidentEventPayload, PassageEventPayload } from './payloads/event-payloads';
@@ -65,19 +66,99 @@ const checkers = new Map<MessageKind, TypeCheck<TSchema>>(
 const commandParamCheckers = new Map<string, TypeCheck<TSchema>>(
   Object.entries(COMMAND_PARAMS).map(([name, schema]) => [name, TypeCompiler.Compile(schema)]),
 );
+/** JSON is UTF-8 (RFC 8259); a payload that is not is refused rather than decoded with replacement characters. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function fail(reason: RejectReason, message: string, errors: string[] = []): DecodeFailure {
   return { ok: false, reason, message, errors };
 }
 
+/** A short rendering of a received value for an error line. */
+function shown(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value !== null && typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** What a schema accepts, in words, for the error of a union (TypeBox only says "Expected union value"). */
+function describeSchema(schema: TSchema): string {
+  if ('const' in schema) return JSON.stringify(schema.const);
+  if (Array.isArray(schema.anyOf)) return describeUnion(schema.anyOf as TSchema[]);
+  if (typeof schema.pattern === 'string' && typeof schema.description === 'string') return schema.description;
+  const limits: string[] = [];
+  if (typeof schema.maxLength === 'number') limits.push(`at most ${schema.maxLength} characters`);
+  if (typeof schema.pattern === 'string') limits.push(`matching ${schema.pattern}`);
+  if (typeof schema.minimum === 'number' && typeof schema.maximum === 'number') {
+    limits.push(`from ${schema.minimum} to ${schema.maximum}`);
+  }
+  const type = typeof schema.type === 'string' ? schema.type : 'value';
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}${limits.length > 0 ? ` ${limits.join(', ')}` : ''}`;
+}
+
+function describeUnion(variants: TSchema[]): string {
+  const constants = variants.filter((variant) => 'const' in variant).map((variant) => JSON.stringify(variant.const));
+  const others = variants.filter((variant) => !('const' in variant)).map(describeSchema);
+  if (constants.length > 1) others.push(`one of ${constants.join(', ')}`);
+  else others.push(...constants);
+  return others.join(' or ');
+}
+
+function describeError(error: ValueError): string {
+  switch (error.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return 'required field is missing';
+    case ValueErrorType.ObjectAdditionalProperties:
+      return 'field is not allowed here';
+    case ValueErrorType.Union:
+      return `expected ${describeUnion((error.schema.anyOf ?? []) as TSchema[])}, got ${shown(error.value)}`;
+    case ValueErrorType.Object:
+    case ValueErrorType.Array:
+      return `${error.message.toLowerCase()}, got ${shown(error.value)}`;
+    default:
+      return error.value !== null && typeof error.value === 'object'
+        ? error.message
+        : `${error.message}, got ${shown(error.value)}`;
+  }
+}
+
+/** Up to MAX_ERRORS lines of `path: what is wrong`, one per path (TypeBox repeats a missing field as "not an integer"). */
 function schemaErrors(check: TypeCheck<TSchema>, value: unknown): string[] {
   const errors: string[] = [];
+  const seen = new Set<string>();
   for (const error of check.Errors(value)) {
-    errors.push(`${error.path || '/'}: ${error.message}`);
+    const path = error.path || '/';
+    if (seen.has(path)) continue;
+    seen.add(path);
+    errors.push(`${path}: ${describeError(error)}`);
     if (errors.length >= MAX_ERRORS) break;
   }
   return errors;
 }
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Milliseconds since the epoch of a string that already matches the Timestamp pattern, or NaN when it names
+ * no real instant. Date.parse alone rolls 2026-02-30 over to 2 March and takes 24:00 as the next midnight.
+ */
+function timestampMs(text: string): number {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  const hour = Number(text.slice(11, 13));
+  if (month < 1 || month > 12 || day < 1 || hour > 23) return Number.NaN;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1])) return Number.NaN;
+  return Date.parse(text);
+}
+
+/**
+ * Kinds whose time field may be older than maxPastMs. A status is retained by the broker and a last will
+ * carries the time its agent connected, so an old one is normal: the hub must not dead-letter a device's
+ * offline notice because the device had been connected for more than a month.
+ */
+const NO_PAST_LIMIT: ReadonlySet<MessageKind> = new Set<MessageKind>(['status']);
 
 /** Checks an already parsed value against a message kind: schema, then the rules a schema cannot say. */
 export function validateMessage<K extends MessageKind>(
@@ -92,26 +173,61 @@ export function validateMessage<K extends MessageKind>(
   }
   const payload = value as Record<string, unknown>;
   if (options.topicDeviceId !== undefined && 'deviceId' in payload && payload.deviceId !== options.topicDeviceId) {
-    return fail('device_mismatch', `payload deviceId ${String(payload.deviceId)} differs from the topic's ${options.topicDeviceId}`, [
-      '/deviceId: must equal the device id in the topic',
-    ]);
+    return fail(
+      'device_mismatch',
+      `payload deviceId ${String(payload.deviceId)} differs from the topic's ${options.topicDeviceId}`,
+      ['/deviceId: must equal the device id in the topic'],
+    );
   }
   const timeField = MESSAGES[kind].timeField;
-  const stamp = Date.parse(payload[timeField] as string);
+  const stamp = timestampMs(payload[timeField] as string);
   if (Number.isNaN(stamp)) {
-    return fail('schema', `${timeField} is not a real date`, [`/${timeField}: not a real date`]);
-  }
-  const now = options.now ?? Date.now();
-  if (stamp < now - (options.maxPastMs ?? DEFAULT_MAX_PAST_MS) || stamp > now + (options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS)) {
-    return fail('time_window', `${timeField} ${payload[timeField] as string} is outside the accepted time window`, [
-      `/${timeField}: too far in the past or the future`,
+    return fail('schema', `${timeField} ${payload[timeField] as string} is not a real date and time`, [
+      `/${timeField}: not a real date and time`,
     ]);
   }
+  const now = options.now ?? Date.now();
+  const maxPastMs = options.maxPastMs ?? DEFAULT_MAX_PAST_MS;
+  const maxFutureMs = options.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+  if (stamp > now + maxFutureMs) {
+    return fail(
+      'time_window',
+      `${timeField} ${payload[timeField] as string} is more than ${maxFutureMs / 1000} s ahead of the hub's clock`,
+      [`/${timeField}: too far in the future`],
+    );
+  }
+  if (stamp < now - maxPastMs && !NO_PAST_LIMIT.has(kind)) {
+    return fail(
+      'time_window',
+      `${timeField} ${payload[timeField] as string} is more than ${maxPastMs / 86_400_000} days in the past`,
+      [`/${timeField}: too far in the past`],
+    );
+  }
+  if (kind === 'command' && payload.expiresAt !== undefined) {
+    const expires = timestampMs(payload.expiresAt as string);
+    if (Number.isNaN(expires)) {
+      return fail('schema', `expiresAt ${payload.expiresAt as string} is not a real date and time`, [
+        '/expiresAt: not a real date and time',
+      ]);
+    }
+    if (expires <= stamp) {
+      return fail('schema', 'expiresAt must be later than issuedAt', ['/expiresAt: not later than issuedAt']);
+    }
+  }
   if (kind === 'passage') {
-    const images = (payload.images as { ref?: string; jpegBase64?: string }[] | undefined) ?? [];
-    const bad = images.findIndex((image) => (image.ref === undefined) === (image.jpegBase64 === undefined));
-    if (bad >= 0) {
-      return fail('schema', 'each passage image needs exactly one of ref or jpegBase64', [`/images/${bad}: exactly one of ref or jpegBase64`]);
+    const images = (payload.images as { kind: string; ref?: string; jpegBase64?: string }[] | undefined) ?? [];
+    for (let index = 0; index < images.length; index++) {
+      const image = images[index];
+      if ((image.ref === undefined) === (image.jpegBase64 === undefined)) {
+        return fail('schema', 'each passage image needs exactly one of ref or jpegBase64', [
+          `/images/${index}: exactly one of ref or jpegBase64`,
+        ]);
+      }
+      if (image.jpegBase64 !== undefined && image.kind !== 'plate') {
+        return fail('schema', `only plate images may travel inline; a ${image.kind} image needs a ref`, [
+          `/images/${index}/jpegBase64: only for kind plate`,
+        ]);
+      }
     }
   }
   return { ok: true, value: value as MessagePayload<K> };
@@ -126,24 +242,36 @@ export function decodeMessage<K extends MessageKind>(
   const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.byteLength;
   const { maxBytes } = MESSAGES[kind];
   if (size > maxBytes) {
-    return fail('oversize', `${kind} payload is ${size} bytes, more than the ${maxBytes} allowed`);
+    return fail('oversize', `${kind} payload is ${size} bytes, more than the ${maxBytes} allowed`, [
+      `/: ${size} bytes, at most ${maxBytes}`,
+    ]);
   }
   let value: unknown;
   try {
-    value = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'));
+    value = JSON.parse(typeof raw === 'string' ? raw : utf8.decode(raw));
   } catch (error) {
-    return fail('invalid_json', `payload is not valid JSON: ${(error as Error).message}`);
+    const message = error instanceof TypeError ? 'not UTF-8' : (error as Error).message;
+    return fail('invalid_json', `payload is not valid JSON: ${message}`, [`/: ${message}`]);
   }
   return validateMessage(kind, value, options);
 }
 
 /** Validates and serialises a payload for publishing; throws ProtocolError on anything the hub would refuse. */
-export function encodeMessage<K extends MessageKind>(kind: K, value: MessagePayload<K>, options: DecodeOptions = {}): Buffer {
+export function encodeMessage<K extends MessageKind>(
+  kind: K,
+  value: MessagePayload<K>,
+  options: DecodeOptions = {},
+): Buffer {
   const result = validateMessage(kind, value, options);
   if (!result.ok) throw new ProtocolError(result);
   const bytes = Buffer.from(JSON.stringify(value));
   if (bytes.byteLength > MESSAGES[kind].maxBytes) {
-    throw new ProtocolError(fail('oversize', `${kind} payload is ${bytes.byteLength} bytes, more than the ${MESSAGES[kind].maxBytes} allowed`));
+    throw new ProtocolError(
+      fail(
+        'oversize',
+        `${kind} payload is ${bytes.byteLength} bytes, more than the ${MESSAGES[kind].maxBytes} allowed`,
+      ),
+    );
   }
   return bytes;
 }

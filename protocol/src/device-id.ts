@@ -51,12 +51,19 @@ export function makeDeviceId(options: {
   if (!Number.isInteger(options.serial) || options.serial < 0 || options.serial > 999_999) {
     throw new RangeError(`serial must be 0-999999, got ${options.serial}`);
   }
+  // Callers in plain JavaScript (or with data from a file) can get past the types; never write "undefined" into an id.
+  if (!Object.hasOwn(DEVICE_TYPE_CODES, options.kind)) {
+    throw new RangeError(`kind must be one of ${DEVICE_KINDS.join(', ')}, got "${String(options.kind)}"`);
+  }
+  const networkFlag = options.networkFlag ?? 0;
+  if (networkFlag !== 0 && networkFlag !== 1)
+    throw new RangeError(`network flag must be 0 or 1, got ${String(networkFlag)}`);
   return (
     region +
     String(unit).padStart(2, '0') +
     '00' +
     DEVICE_TYPE_CODES[options.kind] +
-    String(options.networkFlag ?? 0) +
+    String(networkFlag) +
     String(options.serial).padStart(6, '0')
   );
 }

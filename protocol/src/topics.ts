@@ -80,7 +80,12 @@ export class TopicScheme {
 
   /** Subscription filters the hub uses for everything devices send. */
   hubSubscriptions(): string[] {
-    return [`${this.root}/+/status`, `${this.root}/+/heartbeat`, `${this.root}/+/events/+`, `${this.root}/+/cmd-reply/+`];
+    return [
+      `${this.root}/+/status`,
+      `${this.root}/+/heartbeat`,
+      `${this.root}/+/events/+`,
+      `${this.root}/+/cmd-reply/+`,
+    ];
   }
 
   /** Subscription filter an agent uses for the commands addressed to one device. */
@@ -96,29 +101,46 @@ export class TopicScheme {
   parse(topic: string): ParsedTopic {
     const parts = topic.split('/');
     if (parts.slice(0, this.rootSegments).join('/') !== this.root) {
-      throw new TopicError(`topic is not under the root "${this.root}"`, topic);
+      throw new TopicError(`topic "${topic}" is not under the root "${this.root}"`, topic);
     }
     const [deviceId, channel, detail, ...extra] = parts.slice(this.rootSegments);
-    if (!isDeviceId(deviceId)) throw new TopicError(`topic has no valid 20-digit device id`, topic);
-    if (extra.length > 0) throw new TopicError(`topic has too many levels`, topic);
+    if (!isDeviceId(deviceId)) {
+      throw new TopicError(
+        `topic "${topic}" has no valid 20-digit device id after the root (got "${deviceId ?? ''}")`,
+        topic,
+      );
+    }
+    const levels = channel === 'status' || channel === 'heartbeat' ? 2 : 3;
+    if (extra.length > 0 || (levels === 2 && detail !== undefined)) {
+      throw new TopicError(`topic "${topic}" has too many levels after the device id`, topic);
+    }
     switch (channel) {
       case 'status':
       case 'heartbeat':
-        if (detail !== undefined) break;
         return { channel, deviceId };
       case 'events':
         if (!(EVENT_KINDS as readonly string[]).includes(detail ?? '')) {
-          throw new TopicError(`unknown event kind "${detail ?? ''}"`, topic);
+          throw new TopicError(
+            `topic "${topic}" names an unknown event kind "${detail ?? ''}" (known: ${EVENT_KINDS.join(', ')})`,
+            topic,
+          );
         }
         return { channel: 'event', deviceId, kind: detail as EventKind };
       case 'cmd':
-        if (detail === undefined || !NAME_SEGMENT.test(detail)) break;
+        if (detail === undefined || !NAME_SEGMENT.test(detail)) {
+          throw new TopicError(`topic "${topic}" has a bad command name "${detail ?? ''}"`, topic);
+        }
         return { channel: 'command', deviceId, name: detail };
       case 'cmd-reply':
-        if (detail === undefined || !REQUEST_ID_SEGMENT.test(detail)) break;
+        if (detail === undefined || !REQUEST_ID_SEGMENT.test(detail)) {
+          throw new TopicError(`topic "${topic}" has a bad request id "${detail ?? ''}"`, topic);
+        }
         return { channel: 'command-reply', deviceId, requestId: detail };
     }
-    throw new TopicError(`unknown topic shape`, topic);
+    throw new TopicError(
+      `topic "${topic}" has an unknown channel "${channel ?? ''}" (known: status, heartbeat, events/{kind}, cmd/{name}, cmd-reply/{requestId})`,
+      topic,
+    );
   }
 
   private device(deviceId: string): string {

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { CloneType, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DEVICE_ID_PATTERN, DEVICE_KINDS } from '../device-id';
 
 /** Version of the payload format; bumped with the topic root's version. */
@@ -30,28 +30,41 @@ export const Timestamp = Type.String({
   description: 'ISO 8601 date-time with a zone, e.g. 2026-11-27T08:15:30.120+08:00',
 });
 
-export const Probability = Type.Number({ minimum: 0, maximum: 1 });
+export const Probability = Type.Number({ minimum: 0, maximum: 1, description: 'probability, 0 to 1' });
+
+/** The same schema with its own description (what the field means where it is used). */
+export function withDescription<T extends TSchema>(schema: T, description: string): T {
+  return CloneType(schema, { description });
+}
 
 export const BoundingBox = Type.Object(
   {
-    x: Type.Integer({ minimum: 0, maximum: 16384 }),
-    y: Type.Integer({ minimum: 0, maximum: 16384 }),
-    w: Type.Integer({ minimum: 1, maximum: 16384 }),
-    h: Type.Integer({ minimum: 1, maximum: 16384 }),
+    x: Type.Integer({ minimum: 0, maximum: 16384, description: 'left edge, pixels from the left of the image' }),
+    y: Type.Integer({ minimum: 0, maximum: 16384, description: 'top edge, pixels from the top of the image' }),
+    w: Type.Integer({ minimum: 1, maximum: 16384, description: 'width in pixels' }),
+    h: Type.Integer({ minimum: 1, maximum: 16384, description: 'height in pixels' }),
   },
   { additionalProperties: false, description: 'pixel box in the source image' },
 );
 export type BoundingBox = Static<typeof BoundingBox>;
+
+/** Standard padded base64 (RFC 4648 section 4): whole 4-character groups, `=` only as final padding. */
+export const BASE64_PATTERN = '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$';
 
 /** Base64 of at most `bytes` decoded bytes. */
 export function base64Of(bytes: number, description: string) {
   return Type.String({
     minLength: 4,
     maxLength: Math.ceil(bytes / 3) * 4,
-    pattern: '^[A-Za-z0-9+/]+={0,2}$',
+    pattern: BASE64_PATTERN,
     description,
   });
 }
 
 /** A reference to an image stored elsewhere (object store key or http(s) URL). */
-export const ImageRef = Type.String({ minLength: 1, maxLength: 512, pattern: '^[^\\s]+$' });
+export const ImageRef = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  pattern: '^[^\\s]+$',
+  description: 'object store key or http(s) URL of an image kept elsewhere',
+});

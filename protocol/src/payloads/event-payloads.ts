@@ -1,5 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { BoundingBox, DeviceId, EventId, ImageRef, Probability, Timestamp, Version, base64Of } from './common';
+import {
+  BoundingBox,
+  DeviceId,
+  EventId,
+  ImageRef,
+  Probability,
+  Timestamp,
+  Version,
+  base64Of,
+  withDescription,
+} from './common';
 
 /** Chinese civil plates: province, issuing-office letter, 5 (6 for new-energy) characters; I and O are never used. */
 export const PLATE_PATTERN =
@@ -41,13 +51,23 @@ export const INLINE_LIMITS = {
   incidentImageBytes: 128 * 1024,
 } as const;
 
-const literals = <T extends readonly string[]>(values: T) => Type.Union(values.map((v) => Type.Literal(v)));
+const literals = <T extends readonly string[]>(values: T, description?: string) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    description === undefined ? {} : { description },
+  );
+
+const SAME_DEVICE = 'the device that saw it; must equal the device id in the topic';
 
 export const PassageImage = Type.Object(
   {
-    kind: Type.Union([Type.Literal('scene'), Type.Literal('plate'), Type.Literal('vehicle')]),
-    ref: Type.Optional(ImageRef),
-    jpegBase64: Type.Optional(base64Of(INLINE_LIMITS.plateImageBytes, 'inline JPEG, plate crops only')),
+    kind: Type.Union([Type.Literal('scene'), Type.Literal('plate'), Type.Literal('vehicle')], {
+      description: 'what the image shows: the whole scene, the plate crop or the vehicle crop',
+    }),
+    ref: Type.Optional(withDescription(ImageRef, 'where the image is stored (object store key or URL)')),
+    jpegBase64: Type.Optional(
+      base64Of(INLINE_LIMITS.plateImageBytes, 'the image inline as base64 JPEG; only for kind plate'),
+    ),
   },
   { additionalProperties: false, description: 'exactly one of ref or jpegBase64' },
 );
@@ -56,21 +76,40 @@ export const PassageEventPayload = Type.Object(
   {
     v: Version,
     eventId: EventId,
-    deviceId: DeviceId,
-    tollgateId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', description: 'checkpoint site id' }),
-    laneNo: Type.Integer({ minimum: 1, maximum: 99 }),
-    direction: literals(DIRECTIONS),
-    passTime: Timestamp,
-    plateNo: Type.Union([Type.String({ pattern: PLATE_PATTERN }), literals(UNREADABLE_PLATES)]),
-    plateColor: literals(PLATE_COLORS),
-    plateConfidence: Probability,
-    charConfidences: Type.Optional(Type.Array(Probability, { maxItems: 10 })),
-    vehicleClass: literals(VEHICLE_CLASSES),
-    vehicleColor: Type.Optional(literals(VEHICLE_COLORS)),
-    speedKmh: Type.Number({ minimum: 0, maximum: 300 }),
-    images: Type.Optional(Type.Array(PassageImage, { maxItems: 4 })),
+    deviceId: withDescription(DeviceId, SAME_DEVICE),
+    tollgateId: Type.String({ pattern: '^[A-Za-z0-9_-]{1,32}$', description: 'checkpoint site (tollgate) id' }),
+    laneNo: Type.Integer({ minimum: 1, maximum: 99, description: 'lane number at the tollgate' }),
+    direction: literals(DIRECTIONS, 'direction of travel'),
+    passTime: withDescription(Timestamp, 'when the vehicle crossed the detection line'),
+    plateNo: Type.Union(
+      [
+        Type.String({
+          pattern: PLATE_PATTERN,
+          description: 'a plate (province character, letter A-Z, then 5 or 6 letters or digits; no I or O)',
+        }),
+        literals(UNREADABLE_PLATES),
+      ],
+      {
+        description: 'plate as read, e.g. 黑A12345 (new-energy 黑AD12345); 无牌 no plate, 未识别 not readable',
+      },
+    ),
+    plateColor: literals(PLATE_COLORS, 'plate background colour; yellow_green is the large new-energy plate'),
+    plateConfidence: withDescription(Probability, 'confidence of the whole plate read, 0 to 1'),
+    charConfidences: Type.Optional(
+      Type.Array(Probability, { maxItems: 10, description: 'confidence of each plate character, in order, 0 to 1' }),
+    ),
+    vehicleClass: literals(VEHICLE_CLASSES, 'vehicle class'),
+    vehicleColor: Type.Optional(literals(VEHICLE_COLORS, 'body colour')),
+    speedKmh: Type.Number({ minimum: 0, maximum: 300, description: 'measured speed, km/h' }),
+    images: Type.Optional(
+      Type.Array(PassageImage, { maxItems: 4, description: 'images of the passage, by reference or inline' }),
+    ),
   },
-  { additionalProperties: false, $id: 'PassageEvent', description: 'a vehicle read by an ANPR lane (GA/T 1400 MotorVehicle)' },
+  {
+    additionalProperties: false,
+    $id: 'PassageEvent',
+    description: 'a vehicle read by an ANPR lane (GA/T 1400 MotorVehicle)',
+  },
 );
 export type PassageEventPayload = Static<typeof PassageEventPayload>;
 
@@ -78,14 +117,18 @@ export const FaceEventPayload = Type.Object(
   {
     v: Version,
     eventId: EventId,
-    deviceId: DeviceId,
-    shotTime: Timestamp,
-    box: BoundingBox,
-    detectorScore: Type.Optional(Probability),
-    faceJpegBase64: base64Of(INLINE_LIMITS.faceImageBytes, 'the face crop as JPEG, inline'),
-    sceneRef: Type.Optional(ImageRef),
+    deviceId: withDescription(DeviceId, SAME_DEVICE),
+    shotTime: withDescription(Timestamp, 'when the frame was captured'),
+    box: withDescription(BoundingBox, 'where the face is in the scene image, pixels'),
+    detectorScore: Type.Optional(withDescription(Probability, 'face detector confidence, 0 to 1')),
+    faceJpegBase64: base64Of(INLINE_LIMITS.faceImageBytes, 'the face crop as base64 JPEG, inline'),
+    sceneRef: Type.Optional(withDescription(ImageRef, 'where the full scene image is stored')),
   },
-  { additionalProperties: false, $id: 'FaceEvent', description: 'a face captured by a face checkpoint (GA/T 1400 Face)' },
+  {
+    additionalProperties: false,
+    $id: 'FaceEvent',
+    description: 'a face captured by a face checkpoint (GA/T 1400 Face)',
+  },
 );
 export type FaceEventPayload = Static<typeof FaceEventPayload>;
 
@@ -93,15 +136,21 @@ export const IncidentEventPayload = Type.Object(
   {
     v: Version,
     eventId: EventId,
-    deviceId: DeviceId,
-    at: Timestamp,
-    kind: literals(INCIDENT_KINDS),
-    confidence: Probability,
-    description: Type.Optional(Type.String({ maxLength: 500 })),
-    region: Type.Optional(BoundingBox),
-    imageRef: Type.Optional(ImageRef),
-    imageJpegBase64: Type.Optional(base64Of(INLINE_LIMITS.incidentImageBytes, 'inline JPEG of the scene')),
+    deviceId: withDescription(DeviceId, SAME_DEVICE),
+    at: withDescription(Timestamp, 'when the incident was seen'),
+    kind: literals(INCIDENT_KINDS, 'what was seen'),
+    confidence: withDescription(Probability, 'detector confidence, 0 to 1'),
+    description: Type.Optional(Type.String({ maxLength: 500, description: 'free text for the operator' })),
+    region: Type.Optional(withDescription(BoundingBox, 'where in the image, pixels')),
+    imageRef: Type.Optional(withDescription(ImageRef, 'where the scene image is stored')),
+    imageJpegBase64: Type.Optional(
+      base64Of(INLINE_LIMITS.incidentImageBytes, 'the scene as base64 JPEG, inline (or use imageRef)'),
+    ),
   },
-  { additionalProperties: false, $id: 'IncidentEvent', description: 'an urban-management or device incident seen by a camera' },
+  {
+    additionalProperties: false,
+    $id: 'IncidentEvent',
+    description: 'an urban-management or device incident seen by a camera',
+  },
 );
 export type IncidentEventPayload = Static<typeof IncidentEventPayload>;

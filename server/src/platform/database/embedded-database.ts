@@ -17,7 +17,7 @@ export class EmbeddedDatabase implements Database {
 
   async query<Row>(sql: string, params?: unknown[]): Promise<QueryResult<Row>> {
     const result = await this.db.query<Row>(sql, params);
-    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    return { rows: result.rows, rowCount: result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0) };
   }
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -25,7 +25,7 @@ export class EmbeddedDatabase implements Database {
       work({
         async query<Row>(sql: string, params?: unknown[]) {
           const result = await tx.query<Row>(sql, params);
-          return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+          return { rows: result.rows, rowCount: result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0) };
         },
       }),
     );
