@@ -48,7 +48,9 @@ export async function startHub(config: HubConfig, logger: Logger = createLogger(
     app.useLogger(app.get(NestPinoLogger));
     app.enableShutdownHooks();
     app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
-    const origins = config.CORS_ORIGINS.split(',').map((origin) => origin.trim()).filter(Boolean);
+    const origins = config.CORS_ORIGINS.split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean);
     if (origins.length > 0) app.enableCors({ origin: origins, credentials: true });
     serveConsole(app, config.CONSOLE_DIR || DEFAULT_CONSOLE_DIR, logger);
     await app.init();

@@ -19,7 +19,8 @@ export class TypeBoxPipe<S extends TSchema> implements PipeTransform<unknown, St
 
   transform(value: unknown): Static<S> {
     let candidate = value;
-    if (this.options.convert) candidate = Value.Convert(this.schema, Value.Default(this.schema, Value.Clone(value ?? {})));
+    if (this.options.convert)
+      candidate = Value.Convert(this.schema, Value.Default(this.schema, Value.Clone(value ?? {})));
     if (this.check.Check(candidate)) return candidate;
     const errors = [...this.check.Errors(candidate)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);
     throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: errors.join('; '), errors });

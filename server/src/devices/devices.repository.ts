@@ -74,7 +74,10 @@ export interface StateChange {
 export class DevicesRepository {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
-  async importRegistry(tollgates: readonly TollgateRegistration[], devices: readonly DeviceRegistration[]): Promise<void> {
+  async importRegistry(
+    tollgates: readonly TollgateRegistration[],
+    devices: readonly DeviceRegistration[],
+  ): Promise<void> {
     await this.database.transaction(async (tx) => {
       for (const tollgate of tollgates) {
         await tx.query(
@@ -142,7 +145,9 @@ export class DevicesRepository {
   }
 
   /** Stores heartbeats and marks their devices seen; returns devices that were offline until now. */
-  async recordHeartbeats(heartbeats: readonly { payload: HeartbeatPayload; receivedAt: string }[]): Promise<StateChange[]> {
+  async recordHeartbeats(
+    heartbeats: readonly { payload: HeartbeatPayload; receivedAt: string }[],
+  ): Promise<StateChange[]> {
     return this.database.transaction(async (tx) => {
       await tx.query(
         `INSERT INTO heartbeats (device_id, at, seq, uptime_s, health)
@@ -213,7 +218,13 @@ export class DevicesRepository {
           [expired.rows.map((row) => row.id), at],
         );
       }
-      return expired.rows.map((row) => ({ deviceId: row.id, kind: row.kind, online: false, at, reason: 'heartbeat_timeout' }));
+      return expired.rows.map((row) => ({
+        deviceId: row.id,
+        kind: row.kind,
+        online: false,
+        at,
+        reason: 'heartbeat_timeout',
+      }));
     });
   }
 

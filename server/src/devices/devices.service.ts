@@ -124,7 +124,10 @@ export class DevicesService implements OnModuleInit, OnModuleDestroy {
         at: change.at,
         reason: change.reason as DeviceStatusChange['reason'],
       };
-      this.logger.info({ deviceId: change.deviceId, state: message.state, reason: message.reason }, 'device state changed');
+      this.logger.info(
+        { deviceId: change.deviceId, state: message.state, reason: message.reason },
+        'device state changed',
+      );
       this.events.emit('device.status', message);
     }
     if (changes.length > 0) void this.refreshOnlineGauge();

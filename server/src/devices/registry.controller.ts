@@ -16,8 +16,6 @@ const DeviceListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const DeviceIdParam = Type.String({ pattern: DEVICE_ID_PATTERN });
-
 @Controller('api')
 export class RegistryController {
   constructor(private readonly devices: DevicesService) {}
@@ -29,12 +27,16 @@ export class RegistryController {
   }
 
   @Get('devices')
-  list(@Query(new TypeBoxPipe(DeviceListQuery, { convert: true })) query: Static<typeof DeviceListQuery>): Promise<DeviceRecord[]> {
+  list(
+    @Query(new TypeBoxPipe(DeviceListQuery, { convert: true })) query: Static<typeof DeviceListQuery>,
+  ): Promise<DeviceRecord[]> {
     return this.devices.list(query as Parameters<DevicesService['list']>[0]);
   }
 
   @Get('devices/:id')
-  async get(@Param('id', new TypeBoxPipe(DeviceIdParam)) id: string): Promise<DeviceRecord> {
+  async get(
+    @Param('id', new TypeBoxPipe(Type.String({ pattern: DEVICE_ID_PATTERN }))) id: string,
+  ): Promise<DeviceRecord> {
     const device = await this.devices.find(id);
     if (!device) throw new NotFoundException(`device ${id} is not registered`);
     return device;

@@ -50,7 +50,8 @@ export class HealthController {
   @Get('metrics')
   @Header('Cache-Control', 'no-store')
   async metricsText(@Res({ passthrough: true }) response: Response): Promise<string> {
-    for (const [queue, depth] of Object.entries(this.ingest.queueDepths())) this.metrics.queueDepth.set({ queue }, depth);
+    for (const [queue, depth] of Object.entries(this.ingest.queueDepths()))
+      this.metrics.queueDepth.set({ queue }, depth);
     response.setHeader('Content-Type', this.metrics.registry.contentType);
     return this.metrics.registry.metrics();
   }

@@ -27,8 +27,7 @@ const DONE: IngestTicket = { admitted: Promise.resolve(), committed: Promise.res
 
 /** A device message the hub can act on, or the reason it cannot. */
 export type Classified =
-  | { ok: true; topic: ParsedTopic; kind: MessageKind; value: unknown }
-  | { ok: false; letter: DeadLetter };
+  { ok: true; topic: ParsedTopic; kind: MessageKind; value: unknown } | { ok: false; letter: DeadLetter };
 
 /**
  * The hub's spine: every message a device publishes comes through `ingest`. It is validated with the
@@ -66,7 +65,11 @@ export class IngestService implements OnModuleDestroy {
       this.announcePassages(items, stored);
       return stored.length;
     });
-    this.faces = this.eventQueue('face', batching, async (items) => (await this.events.insertFaceCaptures(items)).length);
+    this.faces = this.eventQueue(
+      'face',
+      batching,
+      async (items) => (await this.events.insertFaceCaptures(items)).length,
+    );
     this.incidents = this.eventQueue(
       'incident',
       batching,
@@ -77,7 +80,10 @@ export class IngestService implements OnModuleDestroy {
       ...batching,
       write: (letters) => this.deadLetterRepository.insert(letters),
       reject: async (letter, error) =>
-        this.logger.error({ err: error, topic: letter.topic, reason: letter.reason }, 'dead letter refused by the database'),
+        this.logger.error(
+          { err: error, topic: letter.topic, reason: letter.reason },
+          'dead letter refused by the database',
+        ),
       onRetry: () => this.metrics.writeRetries.inc({ queue: 'dead_letters' }),
       onCommitted: (count, millis) => this.metrics.batchSeconds.observe({ queue: 'dead_letters' }, millis / 1000),
     });
@@ -243,7 +249,7 @@ function letter(
     errors,
     payloadBytes: payload.byteLength,
     // Postgres text holds no NUL characters; the excerpt is for reading, not replaying.
-    payloadExcerpt: payload.subarray(0, EXCERPT_BYTES).toString('utf8').replace(/\u0000/g, '\\u0000'),
+    payloadExcerpt: payload.subarray(0, EXCERPT_BYTES).toString('utf8').replaceAll('\u0000', '\\u0000'),
   };
 }
 

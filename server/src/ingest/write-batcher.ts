@@ -126,7 +126,8 @@ export class WriteBatcher<T> {
           return;
         }
         if (this.closed) {
-          for (const pending of batch) pending.reject(error);
+          const closed = new Error(`${this.options.name} closed before these items were written`, { cause: error });
+          for (const pending of batch) pending.reject(closed);
           return;
         }
         const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));

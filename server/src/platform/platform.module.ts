@@ -28,7 +28,9 @@ export class PlatformModule {
         LoggerModule.forRoot({
           pinoHttp: {
             logger: parts.logger.child({ component: 'http' }),
-            autoLogging: { ignore: (request) => request.url === '/metrics' || request.url?.startsWith('/health') === true },
+            autoLogging: {
+              ignore: (request) => request.url === '/metrics' || request.url?.startsWith('/health') === true,
+            },
           },
         }),
       ],

@@ -20,7 +20,8 @@ export const HubEnvironment = Type.Object({
   HUB_ID: Type.String({
     default: '',
     pattern: '^[A-Za-z0-9_-]{0,64}$',
-    description: 'name of this replica, used in its MQTT client id (default: the host name); must be stable across restarts, since it names its persistent MQTT session',
+    description:
+      'name of this replica, used in its MQTT client id (default: the host name); must be stable across restarts, since it names its persistent MQTT session',
   }),
   DATA_DIR: Type.String({ default: './data', minLength: 1, description: 'folder for the embedded database' }),
   DATABASE_URL: Url(['postgres', 'postgresql'], 'PostgreSQL/TimescaleDB URL; unset = embedded PGlite in DATA_DIR'),
@@ -37,7 +38,11 @@ export const HubEnvironment = Type.Object({
     pattern: '^[A-Za-z0-9_-]*$',
     description: 'shared-subscription group replicas split the stream in; empty = plain subscription',
   }),
-  EMBEDDED_MQTT_HOST: Type.String({ default: '0.0.0.0', minLength: 1, description: 'interface of the embedded broker' }),
+  EMBEDDED_MQTT_HOST: Type.String({
+    default: '0.0.0.0',
+    minLength: 1,
+    description: 'interface of the embedded broker',
+  }),
   EMBEDDED_MQTT_PORT: Port(11883, 'port of the embedded broker (0 picks a free port)'),
   TOPIC_ROOT: Type.String({
     default: 'city/v1',
@@ -45,7 +50,12 @@ export const HubEnvironment = Type.Object({
     description: 'MQTT topic root, ending in the protocol version',
   }),
   INGEST_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 20000, default: 1000, description: 'rows per insert' }),
-  INGEST_FLUSH_MS: Type.Integer({ minimum: 1, maximum: 10000, default: 20, description: 'longest wait to fill a batch' }),
+  INGEST_FLUSH_MS: Type.Integer({
+    minimum: 1,
+    maximum: 10000,
+    default: 20,
+    description: 'longest wait to fill a batch',
+  }),
   INGEST_QUEUE_LIMIT: Type.Integer({
     minimum: 10,
     maximum: 1_000_000,
@@ -59,7 +69,10 @@ export const HubEnvironment = Type.Object({
     default: 3,
     description: 'a device is offline after this many heartbeat intervals without one',
   }),
-  CONSOLE_DIR: Type.String({ default: '', description: 'built console to serve (default: console/dist beside the hub)' }),
+  CONSOLE_DIR: Type.String({
+    default: '',
+    description: 'built console to serve (default: console/dist beside the hub)',
+  }),
   CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed to call the API' }),
   REDIS_URL: Url(['redis', 'rediss'], 'Redis URL; enables the socket.io Redis adapter for several replicas'),
   LOG_LEVEL: Type.Union(

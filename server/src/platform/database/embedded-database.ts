@@ -25,7 +25,10 @@ export class EmbeddedDatabase implements Database {
       work({
         async query<Row>(sql: string, params?: unknown[]) {
           const result = await tx.query<Row>(sql, params);
-          return { rows: result.rows, rowCount: result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0) };
+          return {
+            rows: result.rows,
+            rowCount: result.rows.length > 0 ? result.rows.length : (result.affectedRows ?? 0),
+          };
         },
       }),
     );

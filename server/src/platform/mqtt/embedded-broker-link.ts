@@ -87,7 +87,9 @@ export class EmbeddedBrokerLink implements BrokerLink {
         callback(null, subscription);
       },
     });
-    broker.on('clientError', (client, error) => this.logger.debug({ clientId: client.id, err: error }, 'mqtt client error'));
+    broker.on('clientError', (client, error) =>
+      this.logger.debug({ clientId: client.id, err: error }, 'mqtt client error'),
+    );
     broker.on('connectionError', (client, error) =>
       this.logger.debug({ clientId: client?.id, err: error }, 'mqtt connection error'),
     );
@@ -106,7 +108,11 @@ export class EmbeddedBrokerLink implements BrokerLink {
     this.logger.info({ url: this.url }, 'embedded MQTT broker listening');
   }
 
-  private authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void): void {
+  private authorizePublish(
+    client: Client | null,
+    packet: PublishPacket,
+    callback: (error?: Error | null) => void,
+  ): void {
     if (!client) return callback(null);
     const reason = this.access.refusePublish(this.identity(client), packet.topic);
     if (reason) {
@@ -135,8 +141,9 @@ export class EmbeddedBrokerLink implements BrokerLink {
     const broker = this.broker;
     if (!broker) throw new Error('embedded broker is not started');
     await new Promise<void>((resolve, reject) =>
-      broker.publish({ cmd: 'publish', topic, payload, qos: options.qos, retain: options.retain, dup: false }, (error) =>
-        error ? reject(error) : resolve(),
+      broker.publish(
+        { cmd: 'publish', topic, payload, qos: options.qos, retain: options.retain, dup: false },
+        (error) => (error ? reject(error) : resolve()),
       ),
     );
   }

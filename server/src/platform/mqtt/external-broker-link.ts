@@ -52,7 +52,8 @@ export class ExternalBrokerLink implements BrokerLink {
       const ticket = handler(packet.topic, payload);
       ticket.committed.then(
         () => token && this.acks.release(token),
-        (error: Error) => this.logger.error({ err: error, topic: packet.topic }, 'message not committed; left unacknowledged'),
+        (error: Error) =>
+          this.logger.error({ err: error, topic: packet.topic }, 'message not committed; left unacknowledged'),
       );
       // Read the next message once this one has a place in the queue: back-pressure to the broker.
       ticket.admitted.then(
@@ -70,7 +71,10 @@ export class ExternalBrokerLink implements BrokerLink {
     client.on('offline', () => this.logger.warn('MQTT broker offline'));
     this.client = client;
     const connected = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer from the MQTT broker at ${this.options.url} in 15 s`)), 15_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no answer from the MQTT broker at ${this.options.url} in 15 s`)),
+        15_000,
+      );
       client.once('connect', () => {
         clearTimeout(timer);
         resolve();
