@@ -7,3 +7,5 @@ export * from './payloads/command-payloads';
 export * from './codec';
 export * from './socket-events';
 export * from './api/registry';
+export * from './api/access';
+export * from './api/alerts';
