@@ -15,7 +15,7 @@ export interface FaceQualityOptions {
 export const DEFAULT_FACE_QUALITY: FaceQualityOptions = {
   minFaceSize: 40,
   minDetectionScore: 0.7,
-  minSharpness: 60,
+  minSharpness: 15,
   maxFaceCount: Number.POSITIVE_INFINITY,
 };
 

@@ -1,5 +1,14 @@
 import { DESCRIPTOR_LENGTH, normaliseL2 } from './face-embedder';
 
+/**
+ * Cosine similarity from which two unit descriptors are taken as the same person. Calibrated on the
+ * face-api demo photos (22 people, similar in age and look, which is hard for this model): the same
+ * face scaled, shifted, brightened or re-compressed scored 0.98 or more, two different people at
+ * most 0.96. For comparison, dlib's own 0.6 Euclidean threshold on raw descriptors (norm about 1.45)
+ * is a cosine near 0.91. Calibrate again on the deployment's own captures.
+ */
+export const SAME_PERSON_MIN_SIMILARITY = 0.97;
+
 export interface GalleryMatch {
   id: string;
   /** Cosine similarity, -1..1. */
