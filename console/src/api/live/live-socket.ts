@@ -18,6 +18,7 @@ const RECONNECT_BACKOFF = {
  * store. Returns the function that closes it.
  */
 export function connectLiveSocket(store: LiveStore): () => void {
+  store.setConnection({ state: 'connecting', attempt: 0 });
   const socket: LiveSocket = io(LIVE_NAMESPACE, { ...RECONNECT_BACKOFF, reconnection: true });
 
   socket.on('connect', () => store.setConnection({ state: 'connected', attempt: 0 }));
