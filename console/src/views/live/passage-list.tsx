@@ -73,7 +73,7 @@ export function PassageList({ passages }: { passages: readonly LivePassage[] }) 
                 passage={passage}
                 rowIndex={item.index + 2}
                 active={item.index === activeIndex}
-                style={{ transform: `translateY(${item.start}px)` }}
+                top={item.start}
               />
             );
           })}

@@ -1,5 +1,5 @@
 import type { LivePassage } from '@citywatch/protocol';
-import { memo, type CSSProperties } from 'react';
+import { memo } from 'react';
 import { useTranslation } from 'react-i18next';
 import { PlateBadge } from '../../components/plate-badge';
 import { formatClockTime, formatInteger } from '../../utils/format';
@@ -12,10 +12,11 @@ interface PassageRowProps {
   /** Position among the grid's rows, header included (1-based). */
   rowIndex: number;
   active: boolean;
-  style: CSSProperties;
+  /** Distance from the top of the list, in pixels. */
+  top: number;
 }
 
-export const PassageRow = memo(function PassageRow({ id, passage, rowIndex, active, style }: PassageRowProps) {
+export const PassageRow = memo(function PassageRow({ id, passage, rowIndex, active, top }: PassageRowProps) {
   const { t, i18n } = useTranslation();
   const locale = i18n.resolvedLanguage ?? i18n.language;
   const direction = passage.direction as Direction;
@@ -27,7 +28,7 @@ export const PassageRow = memo(function PassageRow({ id, passage, rowIndex, acti
       aria-selected={active}
       className="passage-row"
       data-event-id={passage.eventId}
-      style={style}
+      style={{ transform: `translateY(${top}px)` }}
     >
       <div role="gridcell" className="passage-row__time">
         <time dateTime={passage.passTime}>{formatClockTime(passage.passTime, locale)}</time>
