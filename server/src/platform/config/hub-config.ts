@@ -75,6 +75,104 @@ export const HubEnvironment = Type.Object({
   }),
   CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed to call the API' }),
   REDIS_URL: Url(['redis', 'rediss'], 'Redis URL; enables the socket.io Redis adapter for several replicas'),
+  AUTH_TOKEN_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      maxLength: 512,
+      description:
+        'key that signs access tokens (32+ characters); unset = one generated on first start and kept in the database, shared by every replica',
+    }),
+  ),
+  AUTH_ACCESS_TOKEN_TTL_S: Type.Integer({
+    minimum: 30,
+    maximum: 86400,
+    default: 900,
+    description: 'lifetime of an access token, seconds',
+  }),
+  AUTH_REFRESH_TOKEN_TTL_S: Type.Integer({
+    minimum: 300,
+    maximum: 2_592_000,
+    default: 43200,
+    description: 'lifetime of a sign-in session (its refresh tokens rotate on each use), seconds',
+  }),
+  AUTH_FAILED_SIGN_IN_LIMIT: Type.Integer({
+    minimum: 1,
+    maximum: 100,
+    default: 5,
+    description: 'failed sign-ins for one user name before each further attempt has to wait',
+  }),
+  AUTH_LOCKOUT_MAX_S: Type.Integer({
+    minimum: 1,
+    maximum: 86400,
+    default: 900,
+    description: 'longest wait after repeated failed sign-ins (the wait doubles from 30 s), seconds',
+  }),
+  ADMIN_USERNAME: Type.String({
+    default: 'admin',
+    pattern: '^[A-Za-z0-9_.@-]{1,64}$',
+    description: 'user name of the first administrator, created on first start when no account exists',
+  }),
+  ADMIN_PASSWORD: Type.Optional(
+    Type.String({
+      minLength: 10,
+      maxLength: 256,
+      description:
+        'password of the first administrator; unset = a random one written to DATA_DIR/initial-admin-password',
+    }),
+  ),
+  DEVICE_AUTH: Type.Union([Type.Literal('required'), Type.Literal('optional')], {
+    default: 'required',
+    description:
+      'embedded broker: every device signs in with its id and secret (required), or devices without a secret yet may connect without one (optional)',
+  }),
+  BROKER_HOOK_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      maxLength: 256,
+      description:
+        'bearer token an external broker (EMQX) sends to the HTTP authentication/ACL hooks; unset = hooks off',
+    }),
+  ),
+  RETENTION_UNMATCHED_FACES_DAYS: Type.Number({
+    minimum: 0,
+    maximum: 36500,
+    default: 7,
+    description: 'face captures that matched no watchlist are deleted after this many days (0 = keep for ever)',
+  }),
+  HTTP_BODY_LIMIT: Type.String({
+    default: '1mb',
+    pattern: '^[0-9]+(b|kb|mb)$',
+    description: 'largest JSON request body',
+  }),
+  REGISTRY_BODY_LIMIT: Type.String({
+    default: '32mb',
+    pattern: '^[0-9]+(b|kb|mb)$',
+    description: 'largest body of POST /api/registry/import',
+  }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    maximum: 1_000_000,
+    default: 1200,
+    description: 'REST requests per minute from one address (or one user)',
+  }),
+  RATE_LIMIT_SIGN_IN_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    maximum: 10000,
+    default: 10,
+    description: 'sign-in attempts per minute from one address',
+  }),
+  RATE_LIMIT_SEARCH_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    maximum: 100000,
+    default: 60,
+    description: 'searches and exports per minute by one user',
+  }),
+  RATE_LIMIT_UPLOAD_PER_MINUTE: Type.Integer({
+    minimum: 1,
+    maximum: 100000,
+    default: 30,
+    description: 'uploads per minute by one user',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info', description: 'pino log level' },
