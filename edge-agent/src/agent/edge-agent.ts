@@ -152,6 +152,7 @@ export class EdgeAgent implements DeviceLinks {
   sever(deviceId: string): void {
     const runtime = this.runtime(deviceId);
     runtime.heartbeat.stop();
+    runtime.publisher.pause();
     runtime.connection.sever();
   }
 

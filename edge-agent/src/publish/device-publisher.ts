@@ -87,8 +87,16 @@ export class DevicePublisher {
     this.backlogMark = this.options.spool.lastSeq(this.options.deviceId);
   }
 
+  /** The link is down on purpose (a severed connection): hold everything in the spool. */
+  pause(): void {
+    this.running = false;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+  }
+
   /** The MQTT session was replaced: resend everything not yet acknowledged, now. */
   resendUnacknowledged(): void {
+    this.running = true;
     const oldest = this.inFlight.size > 0 ? Math.min(...this.inFlight) : this.cursor + 1;
     this.generation += 1;
     this.inFlight.clear();
