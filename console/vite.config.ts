@@ -37,7 +37,10 @@ export default defineConfig({
           groups: [
             { name: 'react', test: /node_modules[\\/](react|react-dom|scheduler)[\\/]/ },
             { name: 'i18n', test: /node_modules[\\/](i18next|react-i18next|use-sync-external-store)[\\/]/ },
-            { name: 'socket', test: /node_modules[\\/](socket\.io-client|socket\.io-parser|engine\.io-\w+|@socket\.io)[\\/]/ },
+            {
+              name: 'socket',
+              test: /node_modules[\\/](socket\.io-client|socket\.io-parser|engine\.io-\w+|@socket\.io)[\\/]/,
+            },
           ],
         },
       },
