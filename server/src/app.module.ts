@@ -4,13 +4,14 @@ import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { PlatformModule, type PlatformParts } from './platform/platform.module';
 import { RealtimeModule } from './realtime/realtime.module';
+import { StorageModule } from './storage/storage.module';
 
 @Module({})
 export class AppModule {
   static forRoot(parts: PlatformParts): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot(parts), DevicesModule, IngestModule, RealtimeModule, HealthModule],
+      imports: [PlatformModule.forRoot(parts), DevicesModule, IngestModule, RealtimeModule, HealthModule, StorageModule],
     };
   }
 }

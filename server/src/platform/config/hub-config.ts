@@ -69,6 +69,42 @@ export const HubEnvironment = Type.Object({
     default: 3,
     description: 'a device is offline after this many heartbeat intervals without one',
   }),
+  MAINTENANCE_INTERVAL_MINUTES: Type.Number({
+    minimum: 0.01,
+    maximum: 1440,
+    default: 60,
+    description: 'how often retention, compression and aggregate refresh run (once across all replicas)',
+  }),
+  RETENTION_PASSAGES_DAYS: Type.Number({
+    minimum: 1,
+    maximum: 36500,
+    default: 365,
+    description: 'days passages are kept',
+  }),
+  RETENTION_INCIDENTS_DAYS: Type.Number({
+    minimum: 1,
+    maximum: 36500,
+    default: 365,
+    description: 'days incidents are kept',
+  }),
+  RETENTION_HEARTBEATS_DAYS: Type.Number({
+    minimum: 1,
+    maximum: 36500,
+    default: 30,
+    description: 'days heartbeats are kept',
+  }),
+  RETENTION_DEVICE_STATUS_DAYS: Type.Number({
+    minimum: 1,
+    maximum: 36500,
+    default: 365,
+    description: 'days device online/offline history is kept',
+  }),
+  RETENTION_DEAD_LETTERS_DAYS: Type.Number({
+    minimum: 1,
+    maximum: 36500,
+    default: 30,
+    description: 'days dead letters are kept',
+  }),
   CONSOLE_DIR: Type.String({
     default: '',
     description: 'built console to serve (default: console/dist beside the hub)',

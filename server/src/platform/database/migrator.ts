@@ -24,12 +24,17 @@ export interface Migration {
 export function listMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   return readdirSync(dir)
     .filter((file) => MIGRATION_FILE.test(file))
-    .sort((a, b) => a.localeCompare(b))
+    .sort((a, b) => (migrationOrder(a) < migrationOrder(b) ? -1 : 1))
     .map((file) => ({
       name: file,
       variant: (MIGRATION_FILE.exec(file)?.[3] as 'timescale' | 'plain' | undefined) ?? 'common',
       sql: readFileSync(join(dir, file), 'utf8'),
     }));
+}
+
+/** The common file of a number first, then its variant. */
+function migrationOrder(file: string): string {
+  return file.replace(/\.(timescale|plain)\.sql$/, '.~$1').replace(/\.sql$/, '');
 }
 
 /** Loads TimescaleDB where the database offers it (and the setting allows); records the result in features. */
