@@ -2,12 +2,17 @@ import { fileURLToPath } from 'node:url';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
 
-const protocolSource = fileURLToPath(new URL('./protocol/src/index.ts', import.meta.url));
+const protocolSource = fileURLToPath(new URL('./protocol/src/', import.meta.url));
 
 // Nest needs decorator metadata, which esbuild does not emit; SWC compiles the TypeScript instead.
 const shared = {
   plugins: [swc.vite({ module: { type: 'es6' } })],
-  resolve: { alias: { '@citywatch/protocol': protocolSource } },
+  resolve: {
+    alias: [
+      { find: /^@citywatch\/protocol$/, replacement: `${protocolSource}index.ts` },
+      { find: /^@citywatch\/protocol\/(.+)$/, replacement: `${protocolSource}$1.ts` },
+    ],
+  },
 };
 
 export default defineConfig({

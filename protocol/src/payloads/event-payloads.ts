@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 import {
   BoundingBox,
   DeviceId,
@@ -51,7 +51,7 @@ export const INLINE_LIMITS = {
   incidentImageBytes: 128 * 1024,
 } as const;
 
-const literals = <T extends readonly string[]>(values: T, description?: string) =>
+const literals = <T extends readonly string[]>(values: T, description?: string): TUnion<TLiteral<T[number]>[]> =>
   Type.Union(
     values.map((v) => Type.Literal(v)),
     description === undefined ? {} : { description },
