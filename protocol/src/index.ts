@@ -8,4 +8,5 @@ export * from './codec';
 export * from './socket-events';
 export * from './api/registry';
 export * from './api/access';
+export * from './api/auth';
 export * from './api/alerts';

@@ -21,6 +21,15 @@ export const DeviceRegistration = Type.Object(
     laneNo: Type.Optional(Type.Integer({ minimum: 1, maximum: 99 })),
     hasLoudspeaker: Type.Optional(Type.Boolean()),
     heartbeatIntervalS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
+    secret: Type.Optional(
+      Type.String({
+        minLength: 16,
+        maxLength: 128,
+        pattern: '^[\\x21-\\x7e]+$',
+        description:
+          'broker password provisioned on the device (username = device id); left out, the hub makes one for a device that has none and returns it once',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'DeviceRegistration' },
 );
@@ -62,4 +71,6 @@ export type RegistryImport = Static<typeof RegistryImport>;
 export interface RegistryImportResult {
   tollgates: number;
   devices: number;
+  /** Broker secrets the hub made for devices that had none (username = device id), shown this once. */
+  credentials?: { deviceId: string; secret: string }[];
 }
