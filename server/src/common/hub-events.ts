@@ -6,6 +6,10 @@ import type { DeviceStatusChange, LivePassage } from '@citywatch/protocol';
 export interface HubEventMap {
   'passage.stored': [LivePassage];
   'device.status': [DeviceStatusChange];
+  /** Sessions ended (sign-out, password or role change, disabled user, reused refresh token): sockets of them close. */
+  'auth.sessions_revoked': [{ userId: string; sessionIds: string[]; reason: string }];
+  /** A device's broker credential was issued or rotated: its current connection should end. */
+  'devices.credential_changed': [{ deviceId: string }];
 }
 
 @Injectable()

@@ -1,0 +1,37 @@
+import type { RegistryImport, RegistryImportResult } from '@citywatch/protocol';
+
+export interface HubClientOptions {
+  /** e.g. http://localhost:8080 */
+  hubUrl: string;
+  /** Sent as `Authorization: Bearer <token>` when set. */
+  token?: string;
+}
+
+/** Registers an estate with the hub: POST {hubUrl}/api/registry/import. */
+export async function importRegistry(options: HubClientOptions, body: RegistryImport): Promise<RegistryImportResult> {
+  const response = await fetch(new URL('/api/registry/import', options.hubUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`registry import refused: HTTP ${response.status} ${text.slice(0, 500)}`);
+  return JSON.parse(text) as RegistryImportResult;
+}
+
+/** Polls {hubUrl}/health until it answers 200 with status ok. */
+export async function waitForHub(hubUrl: string, timeoutMs = 60_000, isAlive: () => boolean = () => true): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline && isAlive()) {
+    try {
+      const response = await fetch(new URL('/health', hubUrl));
+      if (response.ok && ((await response.json()) as { status?: string }).status === 'ok') return;
+      last = `HTTP ${response.status}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`the hub at ${hubUrl} was not ready (${last})`);
+}

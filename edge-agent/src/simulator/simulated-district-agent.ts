@@ -1,0 +1,76 @@
+import { createHmac } from 'node:crypto';
+import { join } from 'node:path';
+import { EdgeAgent } from '../agent/edge-agent';
+import type { BrokerSettings } from '../connection/device-connection';
+import { ImageStore } from '../images/image-store';
+import type { SpoolSyncPolicy } from '../spool/sqlite-spool';
+import { silentLogger, type Logger } from '../util/logger';
+import { buildDistrictEstate, type DistrictEstate } from './district-estate';
+import { DistrictSimulator } from './district-simulator';
+import { loadFaceGallery } from './face-gallery';
+
+export interface SimulatedDistrictOptions {
+  broker: BrokerSettings;
+  topicRoot?: string;
+  dataDir: string;
+  seed?: number | string;
+  timeCompression?: number;
+  rateMultiplier?: number;
+  /** Folder of the face photographs; 'off' for none; default: the face-api demo pictures if installed. */
+  faces?: string;
+  faults?: boolean;
+  /** Key the device secrets are derived from (the hub must know it to check them). */
+  deviceKey?: string;
+  backlogRatePerS?: number;
+  spool?: { maxBytes?: number; sync?: SpoolSyncPolicy };
+  heartbeatIntervalS?: number;
+  /** Only the first N devices of the estate (tests). */
+  deviceLimit?: number;
+  logger?: Logger;
+}
+
+export const DEFAULT_DEVICE_KEY = 'citywatch-demo-district';
+
+/** A device's broker password: HMAC-SHA256(deviceKey, deviceId), hex, 32 characters. */
+export function deviceSecret(deviceId: string, deviceKey: string = DEFAULT_DEVICE_KEY): string {
+  return createHmac('sha256', deviceKey).update(deviceId).digest('hex').slice(0, 32);
+}
+
+/** The whole district in one agent process: one connection per device, one spool, the simulator as source. */
+export async function createSimulatedDistrict(
+  options: SimulatedDistrictOptions,
+): Promise<{ agent: EdgeAgent; simulator: DistrictSimulator; estate: DistrictEstate }> {
+  const full = buildDistrictEstate();
+  const devices = options.deviceLimit ? full.devices.slice(0, options.deviceLimit) : full.devices;
+  const estate: DistrictEstate = { ...full, devices, byId: new Map(devices.map((d) => [d.registration.id, d])) };
+  const faces = options.faces === 'off' ? undefined : await loadFaceGallery(options.faces);
+  const simulator = new DistrictSimulator({
+    estate,
+    seed: options.seed ?? 1,
+    timeCompression: options.timeCompression,
+    rateMultiplier: options.rateMultiplier,
+    faces,
+    faults: options.faults,
+    images: new ImageStore(join(options.dataDir, 'images')),
+    logger: options.logger ?? silentLogger,
+  });
+  const agent = new EdgeAgent({
+    devices: estate.devices.map((device) => ({
+      id: device.registration.id,
+      kind: device.kind,
+      name: device.registration.name,
+      hasLoudspeaker: device.hasLoudspeaker,
+      secret: deviceSecret(device.registration.id, options.deviceKey),
+      heartbeatIntervalS: device.registration.heartbeatIntervalS,
+    })),
+    broker: options.broker,
+    topicRoot: options.topicRoot,
+    dataDir: options.dataDir,
+    spool: { sync: 'checkpoint', ...options.spool },
+    publish: { backlogRatePerS: options.backlogRatePerS ?? 50 },
+    heartbeatIntervalS: options.heartbeatIntervalS,
+    sources: [simulator],
+    logger: options.logger,
+  });
+  return { agent, simulator, estate };
+}
