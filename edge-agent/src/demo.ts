@@ -18,7 +18,7 @@ import { createLogger } from './util/logger';
 async function main(): Promise<void> {
   const logger = createLogger({ base: { component: 'demo' } });
   const root = resolve(__dirname, '..', '..');
-  const env = { ...process.env, DATA_DIR: process.env.DATA_DIR ?? resolve(root, 'data') };
+  const env: NodeJS.ProcessEnv & { DATA_DIR: string } = { ...process.env, DATA_DIR: process.env.DATA_DIR ?? resolve(root, 'data') };
   const hubUrl = `http://127.0.0.1:${env.HTTP_PORT ?? '8080'}`;
   const brokerUrl = env.MQTT_URL ?? `mqtt://127.0.0.1:${env.EMBEDDED_MQTT_PORT ?? '11883'}`;
 
