@@ -24,8 +24,8 @@ export interface SimulatedDistrictOptions {
   backlogRatePerS?: number;
   spool?: { maxBytes?: number; sync?: SpoolSyncPolicy };
   heartbeatIntervalS?: number;
-  /** Only the first N devices of the estate (tests). */
-  deviceLimit?: number;
+  /** Only these devices of the estate (tests). */
+  deviceIds?: string[];
   logger?: Logger;
 }
 
@@ -41,7 +41,7 @@ export async function createSimulatedDistrict(
   options: SimulatedDistrictOptions,
 ): Promise<{ agent: EdgeAgent; simulator: DistrictSimulator; estate: DistrictEstate }> {
   const full = buildDistrictEstate();
-  const devices = options.deviceLimit ? full.devices.slice(0, options.deviceLimit) : full.devices;
+  const devices = options.deviceIds ? full.devices.filter((d) => options.deviceIds!.includes(d.registration.id)) : full.devices;
   const estate: DistrictEstate = { ...full, devices, byId: new Map(devices.map((d) => [d.registration.id, d])) };
   const faces = options.faces === 'off' ? undefined : await loadFaceGallery(options.faces);
   const simulator = new DistrictSimulator({
