@@ -1,4 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { DevicesModule } from './devices/devices.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
@@ -11,7 +13,7 @@ export class AppModule {
   static forRoot(parts: PlatformParts): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot(parts), DevicesModule, IngestModule, RealtimeModule, HealthModule, StorageModule],
+      imports: [PlatformModule.forRoot(parts), AuditModule, AuthModule, DevicesModule, IngestModule, RealtimeModule, HealthModule, StorageModule],
     };
   }
 }

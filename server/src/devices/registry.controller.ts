@@ -1,6 +1,14 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
-import { DEVICE_ID_PATTERN, RegistryImport, type RegistryImportResult } from '@citywatch/protocol';
+import {
+  DEVICE_ID_PATTERN,
+  ROLES,
+  RegistryImport,
+  type RegistryImportResult,
+  type SessionUser,
+} from '@citywatch/protocol';
+import { ClientAddress, CurrentUser, Roles } from '../auth/auth.decorators';
+import { DeviceCredentialsService } from '../auth/device-credentials.service';
 import { TypeBoxPipe } from '../common/typebox-validation.pipe';
 import { DevicesService } from './devices.service';
 import type { DeviceRecord } from './devices.repository';
@@ -18,15 +26,26 @@ const DeviceListQuery = Type.Object(
 
 @Controller('api')
 export class RegistryController {
-  constructor(private readonly devices: DevicesService) {}
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly credentials: DeviceCredentialsService,
+  ) {}
 
+  /** Registers the estate; devices without a broker secret get one, returned this once. */
   @Post('registry/import')
   @HttpCode(200)
-  importRegistry(@Body(new TypeBoxPipe(RegistryImport)) body: RegistryImport): Promise<RegistryImportResult> {
-    return this.devices.importRegistry(body);
+  @Roles('admin')
+  async importRegistry(
+    @Body(new TypeBoxPipe(RegistryImport)) body: RegistryImport,
+    @CurrentUser() actor: SessionUser,
+    @ClientAddress() ip: string,
+  ): Promise<RegistryImportResult> {
+    const result = await this.devices.importRegistry(body);
+    return { ...result, credentials: await this.credentials.afterImport(body.devices, actor, ip) };
   }
 
   @Get('devices')
+  @Roles(...ROLES)
   list(
     @Query(new TypeBoxPipe(DeviceListQuery, { convert: true })) query: Static<typeof DeviceListQuery>,
   ): Promise<DeviceRecord[]> {
@@ -34,6 +53,7 @@ export class RegistryController {
   }
 
   @Get('devices/:id')
+  @Roles(...ROLES)
   async get(
     @Param('id', new TypeBoxPipe(Type.String({ pattern: DEVICE_ID_PATTERN }))) id: string,
   ): Promise<DeviceRecord> {

@@ -4,6 +4,7 @@ import { DATABASE, type Database } from '../platform/database/database';
 import { BROKER_LINK, type BrokerLink } from '../platform/mqtt/broker-link';
 import { HubMetrics } from '../platform/metrics/metrics';
 import { IngestService } from '../ingest/ingest.service';
+import { Public } from '../auth/auth.decorators';
 
 interface Readiness {
   status: 'ok' | 'unavailable';
@@ -13,7 +14,9 @@ interface Readiness {
   queues: Record<string, number>;
 }
 
+/** Health and metrics are for probes and Prometheus: public, so keep the hub's port off the open internet. */
 @Controller()
+@Public()
 export class HealthController {
   constructor(
     @Inject(DATABASE) private readonly database: Database,

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { DEVICE_ID_PATTERN } from '@citywatch/protocol';
+import { Roles } from '../auth/auth.decorators';
 import { TypeBoxPipe } from '../common/typebox-validation.pipe';
 import { DEAD_LETTER_REASONS, DeadLetterRepository, type StoredDeadLetter } from './dead-letter.repository';
 
@@ -16,6 +17,7 @@ const DeadLetterQuery = Type.Object(
 
 /** What devices sent that the hub refused, newest first, for installers and administrators. */
 @Controller('api/dead-letters')
+@Roles('admin')
 export class DeadLettersController {
   constructor(private readonly repository: DeadLetterRepository) {}
 
