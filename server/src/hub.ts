@@ -9,6 +9,8 @@ import helmet from 'helmet';
 import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { TopicScheme } from '@citywatch/protocol';
 import { AppModule } from './app.module';
+import { BrokerAccessHolder, DeviceAccessPolicy } from './auth/device-access.policy';
+import { installRequestLimits } from './auth/request-limits';
 import { IngestService } from './ingest/ingest.service';
 import type { HubConfig } from './platform/config/hub-config';
 import type { Database } from './platform/database/database';
@@ -16,7 +18,7 @@ import { openDatabase } from './platform/database/open-database';
 import { createLogger, type Logger } from './platform/logging/logger';
 import { HubMetrics } from './platform/metrics/metrics';
 import type { BrokerLink } from './platform/mqtt/broker-link';
-import { EmbeddedBrokerLink } from './platform/mqtt/embedded-broker-link';
+import { EmbeddedBrokerLink, type BrokerAccessPolicy } from './platform/mqtt/embedded-broker-link';
 import { ExternalBrokerLink } from './platform/mqtt/external-broker-link';
 
 export interface RunningHub {
@@ -38,15 +40,18 @@ const DEFAULT_CONSOLE_DIR = resolve(__dirname, '../../console/dist');
 export async function startHub(config: HubConfig, logger: Logger = createLogger(config)): Promise<RunningHub> {
   const metrics = new HubMetrics();
   const database = await openDatabase(config, logger);
-  const broker = createBrokerLink(config, logger, metrics);
+  // Device credentials and ACLs come from the auth module, made with the application; the broker starts after.
+  const access = new BrokerAccessHolder();
+  const broker = createBrokerLink(config, logger, metrics, access);
   let app: NestExpressApplication | undefined;
   try {
     app = await NestFactory.create<NestExpressApplication>(
       AppModule.forRoot({ config, logger, database, broker, metrics }),
-      { bufferLogs: true, abortOnError: false },
+      { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
     app.useLogger(app.get(NestPinoLogger));
     app.enableShutdownHooks();
+    installRequestLimits(app, config);
     app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
     const origins = config.CORS_ORIGINS.split(',')
       .map((origin) => origin.trim())
@@ -54,6 +59,7 @@ export async function startHub(config: HubConfig, logger: Logger = createLogger(
     if (origins.length > 0) app.enableCors({ origin: origins, credentials: true });
     serveConsole(app, config.CONSOLE_DIR || DEFAULT_CONSOLE_DIR, logger);
     await app.init();
+    access.bind(app.get(DeviceAccessPolicy));
     const ingest = app.get(IngestService);
     await broker.start((topic, payload) => ingest.ingest(topic, payload));
     await app.listen(config.HTTP_PORT, config.HOST);
@@ -82,7 +88,12 @@ export async function startHub(config: HubConfig, logger: Logger = createLogger(
   };
 }
 
-function createBrokerLink(config: HubConfig, logger: Logger, metrics: HubMetrics): BrokerLink {
+function createBrokerLink(
+  config: HubConfig,
+  logger: Logger,
+  metrics: HubMetrics,
+  access: BrokerAccessPolicy,
+): BrokerLink {
   const log = logger.child({ component: 'mqtt' });
   if (config.MQTT_URL) {
     return new ExternalBrokerLink(
@@ -97,7 +108,7 @@ function createBrokerLink(config: HubConfig, logger: Logger, metrics: HubMetrics
       log,
     );
   }
-  return new EmbeddedBrokerLink(config.EMBEDDED_MQTT_HOST, config.EMBEDDED_MQTT_PORT, log, undefined, (kind) =>
+  return new EmbeddedBrokerLink(config.EMBEDDED_MQTT_HOST, config.EMBEDDED_MQTT_PORT, log, access, (kind) =>
     metrics.brokerRefusals.inc({ kind }),
   );
 }
