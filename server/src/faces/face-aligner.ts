@@ -1,4 +1,3 @@
-import sharp from 'sharp';
 import type { FaceLandmarks, Point, RgbImage } from './face-types';
 import { sharpFromRgb } from './image-decoder';
 
@@ -42,69 +41,77 @@ export function faceCropGeometry(landmarks: FaceLandmarks): FaceCropGeometry {
   return { centre: { x: centroid.x - drop * Math.sin(angle), y: centroid.y + drop * Math.cos(angle) }, side, angle };
 }
 
-function copySquare(source: Buffer, sourceWidth: number, sourceHeight: number, left: number, top: number, size: number): Buffer {
-  const crop = Buffer.alloc(size * size * 3);
-  for (let row = 0; row < size; row++) {
-    const sourceRow = top + row;
-    if (sourceRow < 0 || sourceRow >= sourceHeight) continue;
-    const firstColumn = Math.max(0, -left);
-    const lastColumn = Math.min(size, sourceWidth - left);
-    if (lastColumn <= firstColumn) continue;
-    source.copy(crop, (row * size + firstColumn) * 3, (sourceRow * sourceWidth + left + firstColumn) * 3, (sourceRow * sourceWidth + left + lastColumn) * 3);
+/**
+ * Writes the bilinear sample of an RGB image at continuous coordinates (pixel centres at +0.5) to
+ * `target` at `offset`; neighbours outside the image count as black.
+ */
+function sampleBilinear(source: Buffer, width: number, height: number, x: number, y: number, target: Buffer, offset: number): void {
+  const left = Math.floor(x - 0.5);
+  const top = Math.floor(y - 0.5);
+  const fractionX = x - 0.5 - left;
+  const fractionY = y - 0.5 - top;
+  const hasLeft = left >= 0 && left < width;
+  const hasRight = left + 1 >= 0 && left + 1 < width;
+  const hasTop = top >= 0 && top < height;
+  const hasBottom = top + 1 >= 0 && top + 1 < height;
+  const topLeft = hasTop && hasLeft ? (1 - fractionX) * (1 - fractionY) : 0;
+  const topRight = hasTop && hasRight ? fractionX * (1 - fractionY) : 0;
+  const bottomLeft = hasBottom && hasLeft ? (1 - fractionX) * fractionY : 0;
+  const bottomRight = hasBottom && hasRight ? fractionX * fractionY : 0;
+  // Indices of missing neighbours are clamped into the buffer; their weight is zero.
+  const row = Math.max(0, Math.min(height - 1, top)) * width;
+  const nextRow = Math.max(0, Math.min(height - 1, top + 1)) * width;
+  const column = Math.max(0, Math.min(width - 1, left));
+  const nextColumn = Math.max(0, Math.min(width - 1, left + 1));
+  const a = (row + column) * 3;
+  const b = (row + nextColumn) * 3;
+  const c = (nextRow + column) * 3;
+  const d = (nextRow + nextColumn) * 3;
+  for (let channel = 0; channel < 3; channel++) {
+    target[offset + channel] = Math.round(
+      source[a + channel] * topLeft + source[b + channel] * topRight + source[c + channel] * bottomLeft + source[d + channel] * bottomRight,
+    );
   }
-  return crop;
 }
 
 /**
- * Cuts the face out of the image with its eye line level, scaled to a 150x150 crop, with sharp:
- * extract the region the turned square covers (padded black past the image edges) and resize it so
- * the square is 150 pixels, rotate it level, then take the square around where its centre landed.
+ * Cuts the face out of the image with its eye line level, scaled to a 150x150 crop. sharp extracts
+ * the region the turned square covers and resizes it so the square is 150 pixels across (its
+ * resampling filters the detail away properly when shrinking); the rotation is then a bilinear
+ * resampling at that scale, which keeps the crop exactly centred (black past the image edges).
  */
 export async function alignFace(image: RgbImage, landmarks: FaceLandmarks, size = ALIGNED_FACE_SIZE): Promise<AlignedFace> {
   const { centre, side, angle } = faceCropGeometry(landmarks);
   const halfExtent = (side / 2) * (Math.abs(Math.cos(angle)) + Math.abs(Math.sin(angle))) + 2;
-  const regionLeft = Math.floor(centre.x - halfExtent);
-  const regionTop = Math.floor(centre.y - halfExtent);
-  const regionSize = Math.ceil(2 * halfExtent) + 1;
-
-  // The part of the region inside the image, and the black margins around it.
-  const insideLeft = Math.max(0, regionLeft);
-  const insideTop = Math.max(0, regionTop);
-  const insideRight = Math.min(image.width, regionLeft + regionSize);
-  const insideBottom = Math.min(image.height, regionTop + regionSize);
-  if (insideRight <= insideLeft || insideBottom <= insideTop) return { pixels: Buffer.alloc(size * size * 3), size };
+  const left = Math.max(0, Math.floor(centre.x - halfExtent));
+  const top = Math.max(0, Math.floor(centre.y - halfExtent));
+  const right = Math.min(image.width, Math.ceil(centre.x + halfExtent));
+  const bottom = Math.min(image.height, Math.ceil(centre.y + halfExtent));
+  const pixels = Buffer.alloc(size * size * 3);
+  if (right <= left || bottom <= top) return { pixels, size };
 
   const scale = size / side;
-  const scaledSize = Math.max(1, Math.round(regionSize * scale));
-  const black = { r: 0, g: 0, b: 0 };
+  const scaledWidth = Math.max(1, Math.round((right - left) * scale));
+  const scaledHeight = Math.max(1, Math.round((bottom - top) * scale));
   const region = await sharpFromRgb(image)
-    .extract({ left: insideLeft, top: insideTop, width: insideRight - insideLeft, height: insideBottom - insideTop })
-    .extend({
-      left: insideLeft - regionLeft,
-      top: insideTop - regionTop,
-      right: regionLeft + regionSize - insideRight,
-      bottom: regionTop + regionSize - insideBottom,
-      background: black,
-    })
+    .extract({ left, top, width: right - left, height: bottom - top })
+    .resize(scaledWidth, scaledHeight, { fit: 'fill' })
     .raw()
     .toBuffer();
-  const scaled = await sharp(region, { raw: { width: regionSize, height: regionSize, channels: 3 } })
-    .resize(scaledSize, scaledSize, { fit: 'fill' })
-    .raw()
-    .toBuffer();
-  const rotated = await sharp(scaled, { raw: { width: scaledSize, height: scaledSize, channels: 3 } })
-    .rotate((-angle * 180) / Math.PI, { background: black })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
 
-  // Follow the crop centre through the resize and the rotation about the region's centre.
-  const actualScale = scaledSize / regionSize;
-  const offsetX = (centre.x - regionLeft) * actualScale - scaledSize / 2;
-  const offsetY = (centre.y - regionTop) * actualScale - scaledSize / 2;
-  const cos = Math.cos(-angle);
-  const sin = Math.sin(-angle);
-  const centreX = rotated.info.width / 2 + offsetX * cos - offsetY * sin;
-  const centreY = rotated.info.height / 2 + offsetX * sin + offsetY * cos;
-  const pixels = copySquare(rotated.data, rotated.info.width, rotated.info.height, Math.round(centreX - size / 2), Math.round(centreY - size / 2), size);
+  // Each crop pixel, from the level face frame back to the region: turn by the eye angle, then scale.
+  const scaleX = scaledWidth / (right - left);
+  const scaleY = scaledHeight / (bottom - top);
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  for (let row = 0; row < size; row++) {
+    for (let column = 0; column < size; column++) {
+      const faceX = (column + 0.5 - size / 2) / scale;
+      const faceY = (row + 0.5 - size / 2) / scale;
+      const regionX = (centre.x + faceX * cos - faceY * sin - left) * scaleX;
+      const regionY = (centre.y + faceX * sin + faceY * cos - top) * scaleY;
+      sampleBilinear(region, scaledWidth, scaledHeight, regionX, regionY, pixels, (row * size + column) * 3);
+    }
+  }
   return { pixels, size };
 }

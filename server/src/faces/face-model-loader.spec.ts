@@ -23,9 +23,11 @@ describe('FaceModelLoader', () => {
     await loader.release();
   });
 
-  it('defaults to at most two intra-op threads and refuses nonsense', () => {
+  it('defaults to at most two intra-op threads, one for the detector, and refuses nonsense', () => {
     expect(defaultIntraOpThreads()).toBeGreaterThanOrEqual(1);
     expect(defaultIntraOpThreads()).toBeLessThanOrEqual(2);
-    expect(() => new FaceModelLoader({ intraOpThreads: 0 })).toThrow(/positive integer/);
+    expect(new FaceModelLoader().detectorIntraOpThreads).toBe(1);
+    expect(() => new FaceModelLoader({ intraOpThreads: 0 })).toThrow(/intraOpThreads must be a positive integer/);
+    expect(() => new FaceModelLoader({ detectorIntraOpThreads: 1.5 })).toThrow(/detectorIntraOpThreads must be a positive integer/);
   });
 });

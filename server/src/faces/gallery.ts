@@ -79,9 +79,24 @@ export class FaceGallery {
     let threshold = minSimilarity;
     const matrix = this.matrix;
     const rows = this.ids.length;
+    // A local constant: an imported binding is read through the module object on every use once compiled to CommonJS.
+    const length = DESCRIPTOR_LENGTH;
 
     for (let row = 0; row < rows; row++) {
-      const similarity = dotProduct(query, matrix, row * DESCRIPTOR_LENGTH);
+      // Dot product with one row, unrolled by eight into four sums.
+      const offset = row * length;
+      let a = 0;
+      let b = 0;
+      let c = 0;
+      let d = 0;
+      for (let index = 0; index < length; index += 8) {
+        const at = offset + index;
+        a += query[index] * matrix[at] + query[index + 4] * matrix[at + 4];
+        b += query[index + 1] * matrix[at + 1] + query[index + 5] * matrix[at + 5];
+        c += query[index + 2] * matrix[at + 2] + query[index + 6] * matrix[at + 6];
+        d += query[index + 3] * matrix[at + 3] + query[index + 7] * matrix[at + 7];
+      }
+      const similarity = a + b + c + d;
       if (similarity < threshold) continue;
       // Insert into the sorted top-k (descending), dropping the last when full.
       let position = kept < k ? kept++ : k - 1;
@@ -105,20 +120,4 @@ export class FaceGallery {
     grown.set(this.matrix);
     this.matrix = grown;
   }
-}
-
-/** Dot product of the query with one 128-value row, unrolled by eight. */
-function dotProduct(query: Float32Array, matrix: Float32Array, offset: number): number {
-  let a = 0;
-  let b = 0;
-  let c = 0;
-  let d = 0;
-  for (let index = 0; index < DESCRIPTOR_LENGTH; index += 8) {
-    const at = offset + index;
-    a += query[index] * matrix[at] + query[index + 4] * matrix[at + 4];
-    b += query[index + 1] * matrix[at + 1] + query[index + 5] * matrix[at + 5];
-    c += query[index + 2] * matrix[at + 2] + query[index + 6] * matrix[at + 6];
-    d += query[index + 3] * matrix[at + 3] + query[index + 7] * matrix[at + 7];
-  }
-  return a + b + c + d;
 }

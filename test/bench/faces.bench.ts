@@ -1,0 +1,222 @@
+/**
+ * Face recognition throughput and matching speed.
+ *
+ *   npx tsx test/bench/faces.bench.ts                 (a few minutes)
+ *   BENCH_QUICK=1 npx tsx test/bench/faces.bench.ts   (under a minute)
+ *
+ * - ONNX pipeline (server/src/faces): decode (sharp) -> BlazeFace back-256 -> quality -> eye alignment
+ *   -> FaceRecognitionNet ONNX, on the six face-api demo photos (1920 px wide, 21 faces found),
+ *   one image after another.
+ * - Reference: face-api.js itself on TensorFlow.js WASM, same photos, same sharp decode: SSD MobileNet
+ *   v1 (its default detector) -> 68 landmarks and dlib alignment -> FaceRecognitionNet (batched per
+ *   image, which is kinder to it than face-api's own one-face-at-a-time chain).
+ * - Gallery search (top-5) over 100,000 enrolled identities, and search by face (top-10) over
+ *   1,000,000 stored descriptors, brute force over a packed Float32Array.
+ * Prints a table, then ONE line of JSON with the figures and the targets.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
+import sharp from 'sharp';
+import { FaceApiReference } from '../../models/test/face-api-reference';
+import { FACE_PIPELINE_PRESETS, FacePipeline } from '../../server/src/faces/face-pipeline';
+import { DESCRIPTOR_LENGTH, normaliseL2 } from '../../server/src/faces/face-embedder';
+import { FaceGallery } from '../../server/src/faces/gallery';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const PIPELINE_ROUNDS = QUICK ? 2 : 10;
+const REFERENCE_ROUNDS = QUICK ? 1 : 3;
+const GALLERY_IDENTITIES = 100_000;
+const STORED_DESCRIPTORS = 1_000_000;
+const GALLERY_QUERIES = QUICK ? 50 : 200;
+const STORE_QUERIES = QUICK ? 5 : 20;
+const TARGETS = { speedupOverReference: 3, facesPerSecond: 50, gallerySearch100kMs: 20, search1MMs: 1000 };
+
+type Stage = 'decodeMs' | 'detectMs' | 'alignMs' | 'embedMs';
+const STAGES: Stage[] = ['decodeMs', 'detectMs', 'alignMs', 'embedMs'];
+
+interface ThroughputFigures {
+  images: number;
+  faces: number;
+  facesPerSecond: number;
+  imagesPerSecond: number;
+  /** Mean milliseconds a stage takes for one image. */
+  stageMsPerImage: Record<Stage, number>;
+}
+
+function demoPhotos(): Buffer[] {
+  const dir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
+  return readdirSync(dir)
+    .filter((name) => /^sample\d+\.jpg$/.test(name))
+    .sort()
+    .map((name) => readFileSync(path.join(dir, name)));
+}
+
+function summarise(images: number, faces: number, wallMs: number, stageTotals: Record<Stage, number>): ThroughputFigures {
+  const stageMsPerImage = Object.fromEntries(STAGES.map((stage) => [stage, stageTotals[stage] / images])) as Record<Stage, number>;
+  return { images, faces, facesPerSecond: (faces * 1000) / wallMs, imagesPerSecond: (images * 1000) / wallMs, stageMsPerImage };
+}
+
+async function benchOnnxPipeline(photos: Buffer[]): Promise<ThroughputFigures> {
+  const pipeline = await FacePipeline.create(FACE_PIPELINE_PRESETS.scene);
+  for (const photo of photos) await pipeline.process(photo);
+  const totals: Record<Stage, number> = { decodeMs: 0, detectMs: 0, alignMs: 0, embedMs: 0 };
+  let faces = 0;
+  const started = performance.now();
+  for (let round = 0; round < PIPELINE_ROUNDS; round++) {
+    for (const photo of photos) {
+      const result = await pipeline.process(photo);
+      faces += result.faces.length;
+      for (const stage of STAGES) totals[stage] += result.timings[stage];
+    }
+  }
+  const wallMs = performance.now() - started;
+  await pipeline.close();
+  return summarise(PIPELINE_ROUNDS * photos.length, faces, wallMs, totals);
+}
+
+/** face-api's detectAllFaces().withFaceLandmarks().withFaceDescriptors(), stage by stage as its tasks run them. */
+async function referenceProcess(photo: Buffer, timings: Record<Stage, number>): Promise<number> {
+  let started = performance.now();
+  const { data, info } = await sharp(photo).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const input = faceapi.tf.tensor3d(data, [info.height, info.width, 3], 'int32');
+  timings.decodeMs += performance.now() - started;
+  try {
+    started = performance.now();
+    const detections = await faceapi.detectAllFaces(input, new faceapi.SsdMobilenetv1Options({ minConfidence: 0.5 }));
+    timings.detectMs += performance.now() - started;
+    if (detections.length === 0) return 0;
+
+    started = performance.now();
+    const faceTensors = await faceapi.extractFaceTensors(input, detections);
+    const landmarks = await Promise.all(faceTensors.map((face) => faceapi.nets.faceLandmark68Net.detectLandmarks(face)));
+    faceTensors.forEach((face) => face.dispose());
+    const alignedBoxes = landmarks.map((faceLandmarks, index) => {
+      const single = Array.isArray(faceLandmarks) ? faceLandmarks[0] : faceLandmarks;
+      return single.shiftBy(detections[index].box.x, detections[index].box.y).align(null, { useDlibAlignment: true });
+    });
+    const alignedFaces = await faceapi.extractFaceTensors(input, alignedBoxes);
+    timings.alignMs += performance.now() - started;
+
+    started = performance.now();
+    await faceapi.nets.faceRecognitionNet.computeFaceDescriptor(alignedFaces);
+    alignedFaces.forEach((face) => face.dispose());
+    timings.embedMs += performance.now() - started;
+    return detections.length;
+  } finally {
+    input.dispose();
+  }
+}
+
+async function benchReference(photos: Buffer[]): Promise<ThroughputFigures & { backend: string }> {
+  const reference = await FaceApiReference.load('wasm');
+  const warmUp: Record<Stage, number> = { decodeMs: 0, detectMs: 0, alignMs: 0, embedMs: 0 };
+  await referenceProcess(photos[0], warmUp);
+  const totals: Record<Stage, number> = { decodeMs: 0, detectMs: 0, alignMs: 0, embedMs: 0 };
+  let faces = 0;
+  const started = performance.now();
+  for (let round = 0; round < REFERENCE_ROUNDS; round++) {
+    for (const photo of photos) faces += await referenceProcess(photo, totals);
+  }
+  const wallMs = performance.now() - started;
+  return { ...summarise(REFERENCE_ROUNDS * photos.length, faces, wallMs, totals), backend: `tfjs-${reference.backend}` };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomDescriptor(next: () => number): Float32Array {
+  return normaliseL2(Float32Array.from({ length: DESCRIPTOR_LENGTH }, () => next() - 0.5));
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
+}
+
+/** Fills a gallery, then times `queries` searches; returns mean and p95 milliseconds. */
+function benchSearch(identities: number, queries: number, k: number, seed: number): { meanMs: number; p95Ms: number; fillMs: number } {
+  const next = random(seed);
+  const gallery = new FaceGallery(identities);
+  const fillStarted = performance.now();
+  for (let index = 0; index < identities; index++) gallery.enroll(`id-${index}`, randomDescriptor(next));
+  const fillMs = performance.now() - fillStarted;
+  gallery.search(randomDescriptor(next), k);
+  const times: number[] = [];
+  for (let query = 0; query < queries; query++) {
+    const descriptor = randomDescriptor(next);
+    const started = performance.now();
+    gallery.search(descriptor, k);
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { meanMs: times.reduce((sum, time) => sum + time, 0) / times.length, p95Ms: percentile(times, 0.95), fillMs };
+}
+
+function round(value: number, digits = 1): number {
+  return Number(value.toFixed(digits));
+}
+
+function printThroughput(label: string, figures: ThroughputFigures): void {
+  const stages = STAGES.map((stage) => `${stage.replace('Ms', '')} ${figures.stageMsPerImage[stage].toFixed(1)}`).join(', ');
+  console.log(`${label.padEnd(26)} ${figures.facesPerSecond.toFixed(1).padStart(7)} faces/s  (${figures.faces} faces in ${figures.images} images; ms/image: ${stages})`);
+}
+
+async function main(): Promise<void> {
+  const photos = demoPhotos();
+  console.log(`faces bench${QUICK ? ' (quick)' : ''}: ${photos.length} demo photos, ${availableParallelism()} cores, node ${process.version}`);
+
+  const onnx = await benchOnnxPipeline(photos);
+  printThroughput('ONNX pipeline', onnx);
+  const reference = await benchReference(photos);
+  printThroughput(`face-api (${reference.backend})`, reference);
+  const speedup = onnx.facesPerSecond / reference.facesPerSecond;
+  console.log(`speed-up over face-api: ${speedup.toFixed(1)}x`);
+
+  const gallery = benchSearch(GALLERY_IDENTITIES, GALLERY_QUERIES, 5, 1);
+  console.log(`gallery top-5 of ${GALLERY_IDENTITIES.toLocaleString('en')}: mean ${gallery.meanMs.toFixed(2)} ms, p95 ${gallery.p95Ms.toFixed(2)} ms`);
+  const store = benchSearch(STORED_DESCRIPTORS, STORE_QUERIES, 10, 2);
+  console.log(`search-by-face top-10 of ${STORED_DESCRIPTORS.toLocaleString('en')}: mean ${store.meanMs.toFixed(1)} ms, p95 ${store.p95Ms.toFixed(1)} ms (filled in ${(store.fillMs / 1000).toFixed(1)} s)`);
+
+  const figures = {
+    bench: 'faces',
+    quick: QUICK,
+    onnx: { facesPerSecond: round(onnx.facesPerSecond), imagesPerSecond: round(onnx.imagesPerSecond, 2), stageMsPerImage: mapValues(onnx.stageMsPerImage) },
+    reference: {
+      backend: reference.backend,
+      facesPerSecond: round(reference.facesPerSecond, 2),
+      imagesPerSecond: round(reference.imagesPerSecond, 2),
+      stageMsPerImage: mapValues(reference.stageMsPerImage),
+    },
+    speedupOverReference: round(speedup, 2),
+    gallerySearch100kMs: { mean: round(gallery.meanMs, 2), p95: round(gallery.p95Ms, 2) },
+    search1MMs: { mean: round(store.meanMs), p95: round(store.p95Ms) },
+    targets: TARGETS,
+    met: {
+      speedupOverReference: speedup >= TARGETS.speedupOverReference,
+      facesPerSecond: onnx.facesPerSecond >= TARGETS.facesPerSecond,
+      gallerySearch100kMs: gallery.p95Ms <= TARGETS.gallerySearch100kMs,
+      search1MMs: store.p95Ms <= TARGETS.search1MMs,
+    },
+  };
+  console.log(JSON.stringify(figures));
+}
+
+function mapValues(values: Record<Stage, number>): Record<Stage, number> {
+  return Object.fromEntries(Object.entries(values).map(([key, value]) => [key, round(value)])) as Record<Stage, number>;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
