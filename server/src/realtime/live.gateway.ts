@@ -7,7 +7,15 @@ import {
   WebSocketServer,
 } from '@nestjs/websockets';
 import type { Namespace, Socket } from 'socket.io';
-import { LIVE_NAMESPACE, type ClientToServerEvents, type ServerToClientEvents } from '@citywatch/protocol';
+import {
+  LIVE_NAMESPACE,
+  ROLES,
+  type ClientToServerEvents,
+  type Role,
+  type ServerToClientEvents,
+} from '@citywatch/protocol';
+import { Roles } from '../auth/auth.decorators';
+import { SocketAuthenticator, roleRooms } from '../auth/ws-auth';
 import { HubEvents } from '../common/hub-events';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
@@ -15,7 +23,14 @@ import type { HubConfig } from '../platform/config/hub-config';
 type LiveNamespace = Namespace<ClientToServerEvents, ServerToClientEvents>;
 type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
-/** Pushes what happens in the district to every connected console. */
+/** Who sees passages (plates are personal data): everyone but department members, who work their alerts. */
+export const PASSAGE_VIEWERS: readonly Role[] = ['admin', 'operator', 'traffic_police', 'viewer'];
+
+/**
+ * Pushes what happens in the district to signed-in consoles: the handshake needs an access token
+ * (`io(url, { auth: { token } })`), each socket joins `role:<role>`, `department:<id>`, `user:<id>` and
+ * `session:<id>`, and a socket closes when its session ends.
+ */
 @WebSocketGateway({ namespace: LIVE_NAMESPACE })
 export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
   @WebSocketServer() private server!: LiveNamespace;
@@ -23,12 +38,17 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnModule
 
   constructor(
     private readonly events: HubEvents,
+    private readonly authenticator: SocketAuthenticator,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
   afterInit(): void {
+    this.server.use(this.authenticator.middleware());
     this.unsubscribe.push(
-      this.events.on('passage.stored', (passage) => this.server.emit('passage:new', passage)),
+      this.events.on('passage.stored', (passage) => this.server.to(roleRooms(PASSAGE_VIEWERS)).emit('passage:new', passage)),
+      this.events.on('auth.sessions_revoked', ({ sessionIds }) => {
+        if (sessionIds.length > 0) this.server.in(sessionIds.map((id) => `session:${id}`)).disconnectSockets(true);
+      }),
       this.events.on('device.status', (change) => this.server.emit('device:status', change)),
     );
   }
@@ -38,6 +58,7 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnModule
   }
 
   @SubscribeMessage('ping')
+  @Roles(...ROLES)
   ping(): { serverTime: string } {
     return { serverTime: new Date().toISOString() };
   }
