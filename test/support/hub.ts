@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { DeviceRegistration, RegistryImport, TollgateRegistration } from '@citywatch/protocol';
+import type {
+  DeviceRegistration,
+  RegistryImport,
+  RegistryImportResult,
+  TokenPair,
+  TollgateRegistration,
+} from '@citywatch/protocol';
 import { loadHubConfig } from '../../server/src/platform/config/hub-config';
 import { createLogger } from '../../server/src/platform/logging/logger';
 import { startHub as startHubInProcess, type RunningHub } from '../../server/src/hub';
@@ -22,7 +28,20 @@ export interface InProcessHub extends HubUnderTest {
   hub: RunningHub;
 }
 
-const QUIET = { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn', HTTP_PORT: '0', HOST: '127.0.0.1' };
+/** The first administrator of every hub the tests start (ADMIN_PASSWORD); `adminToken` signs in as them. */
+export const TEST_ADMIN = { username: 'admin', password: 'test-admin-password' } as const;
+
+/**
+ * Hubs in tests run with DEVICE_AUTH=optional unless a test sets it, so test devices publish without
+ * credentials (the registry import then issues none). Tests of device authentication set `required`.
+ */
+const QUIET = {
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+  HTTP_PORT: '0',
+  HOST: '127.0.0.1',
+  ADMIN_PASSWORD: TEST_ADMIN.password,
+  DEVICE_AUTH: 'optional',
+};
 
 /** Starts the hub inside the test process (TypeScript sources), on ephemeral ports. */
 export async function startInProcessHub(env: Record<string, string> = {}): Promise<InProcessHub> {
@@ -109,14 +128,48 @@ export async function startHub(options: { env?: Record<string, string>; keepData
   };
 }
 
-/** Registers tollgates and devices through the hub's REST API. */
-export async function registerEstate(httpUrl: string, body: RegistryImport, token?: string): Promise<void> {
+/** Signs in through the REST API; throws with the hub's answer when refused. */
+export async function signIn(httpUrl: string, username: string, password: string): Promise<TokenPair> {
+  const response = await fetch(`${httpUrl}/api/auth/sign-in`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!response.ok) throw new Error(`sign-in as ${username} failed: ${response.status} ${await response.text()}`);
+  return (await response.json()) as TokenPair;
+}
+
+const adminTokens = new Map<string, Promise<TokenPair>>();
+
+/** An access token of the test administrator (TEST_ADMIN) on this hub, signed in once per hub. */
+export async function adminToken(httpUrl: string): Promise<string> {
+  let pair = adminTokens.get(httpUrl);
+  if (!pair || Date.parse((await pair).accessTokenExpiresAt) < Date.now() + 30_000) {
+    pair = signIn(httpUrl, TEST_ADMIN.username, TEST_ADMIN.password);
+    adminTokens.set(httpUrl, pair);
+    pair.catch(() => adminTokens.delete(httpUrl));
+  }
+  return (await pair).accessToken;
+}
+
+/** `Authorization` header of the test administrator, for `fetch`. */
+export async function adminHeaders(httpUrl: string): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await adminToken(httpUrl)}` };
+}
+
+/** Registers tollgates and devices through the hub's REST API (as the test administrator unless a token is given). */
+export async function registerEstate(
+  httpUrl: string,
+  body: RegistryImport,
+  token?: string,
+): Promise<RegistryImportResult> {
   const response = await fetch(`${httpUrl}/api/registry/import`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token ?? (await adminToken(httpUrl))}` },
     body: JSON.stringify({ tollgates: body.tollgates, devices: body.devices }),
   });
   if (!response.ok) throw new Error(`registry import failed: ${response.status} ${await response.text()}`);
+  return (await response.json()) as RegistryImportResult;
 }
 
 export async function registerDevice(
@@ -124,6 +177,6 @@ export async function registerDevice(
   device: DeviceRegistration,
   tollgates: TollgateRegistration[] = [],
   token?: string,
-): Promise<void> {
-  await registerEstate(httpUrl, { tollgates, devices: [device] }, token);
+): Promise<RegistryImportResult> {
+  return registerEstate(httpUrl, { tollgates, devices: [device] }, token);
 }
