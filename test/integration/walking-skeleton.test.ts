@@ -12,20 +12,30 @@ import {
 import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { BACKENDS } from '../support/backends';
 import { passage, smallEstate } from '../support/fixtures';
-import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
+import { adminHeaders, adminToken, registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
 
 describe.each(BACKENDS)('one passage end to end on $name', (backend) => {
   let hub: InProcessHub;
   let cleanup: () => Promise<void>;
   let socket: Socket<ServerToClientEvents, ClientToServerEvents>;
   const estate = smallEstate();
+  const secrets = new Map<string, string>();
+  /** Each device signs in with its id and the secret the registry import returned. */
+  const login = (deviceId: string) => ({ username: deviceId, password: secrets.get(deviceId) });
 
   beforeAll(async () => {
     const prepared = await backend.prepare();
     cleanup = prepared.cleanup;
-    hub = await startInProcessHub(prepared.env);
-    await registerEstate(hub.httpUrl, estate);
-    socket = io(`${hub.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'] });
+    // The production default: every device needs its own credentials (enforced by the embedded broker;
+    // the machine's Mosquitto is open, so there they are only carried).
+    hub = await startInProcessHub({ ...prepared.env, DEVICE_AUTH: 'required' });
+    const imported = await registerEstate(hub.httpUrl, estate);
+    for (const credential of imported.credentials ?? []) secrets.set(credential.deviceId, credential.secret);
+    expect([...secrets.keys()].sort()).toEqual([...estate.laneDevices].sort());
+    socket = io(`${hub.httpUrl}${LIVE_NAMESPACE}`, {
+      transports: ['websocket'],
+      auth: { token: await adminToken(hub.httpUrl) },
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('hello', () => resolve());
       socket.once('connect_error', reject);
@@ -48,7 +58,7 @@ describe.each(BACKENDS)('one passage end to end on $name', (backend) => {
       });
     });
 
-    const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${deviceId}`, clean: true });
+    const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${deviceId}`, clean: true, ...login(deviceId) });
     await device.publishAsync(topics.event(deviceId, 'passage'), encodeMessage('passage', event), { qos: 1 });
     await device.endAsync();
 
@@ -77,7 +87,7 @@ describe.each(BACKENDS)('one passage end to end on $name', (backend) => {
     const topics = new TopicScheme(hub.topicRoot);
     const deviceId = estate.laneDevices[1]!;
     const database = hub.hub.app.get<Database>(DATABASE);
-    const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${deviceId}`, clean: true });
+    const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${deviceId}`, clean: true, ...login(deviceId) });
     const events = Array.from({ length: 50 }, () => passage(deviceId, { laneNo: 2, direction: 'S' }));
     for (const event of events) {
       await device.publishAsync(topics.event(deviceId, 'passage'), encodeMessage('passage', event), { qos: 1 });
@@ -106,7 +116,11 @@ describe.each(BACKENDS)('one passage end to end on $name', (backend) => {
     const topics = new TopicScheme(hub.topicRoot);
     const deviceId = estate.laneDevices[0]!;
     const event = passage(deviceId);
-    const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${deviceId}-dup`, clean: true });
+    const device = await mqtt.connectAsync(hub.mqttUrl, {
+      clientId: `device-${deviceId}-dup`,
+      clean: true,
+      ...login(deviceId),
+    });
     for (let i = 0; i < 3; i++) {
       await device.publishAsync(topics.event(deviceId, 'passage'), encodeMessage('passage', event), { qos: 1 });
     }
@@ -125,28 +139,52 @@ describe.each(BACKENDS)('one passage end to end on $name', (backend) => {
   it('dead-letters malformed payloads with their reason and keeps going', async () => {
     const topics = new TopicScheme(hub.topicRoot);
     const deviceId = estate.laneDevices[0]!;
-    const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${deviceId}-bad`, clean: true });
+    const device = await mqtt.connectAsync(hub.mqttUrl, {
+      clientId: `device-${deviceId}-bad`,
+      clean: true,
+      ...login(deviceId),
+    });
     await device.publishAsync(topics.event(deviceId, 'passage'), Buffer.from('{not json'), { qos: 1 });
     await device.publishAsync(
       topics.event(deviceId, 'passage'),
       Buffer.from(JSON.stringify({ ...passage(deviceId), plateNo: 'NOPLATE' })),
       { qos: 1 },
     );
-    const unknown = '23010800001219999999';
-    await device.publishAsync(topics.event(unknown, 'passage'), encodeMessage('passage', passage(unknown)), { qos: 1 });
     const good = passage(deviceId);
     await device.publishAsync(topics.event(deviceId, 'passage'), encodeMessage('passage', good), { qos: 1 });
     await device.endAsync();
+    // A device the registry does not know: the embedded broker refuses it at the door (it has no
+    // credentials); through the machine's open Mosquitto its message reaches the hub and is dead-lettered.
+    const unknown = '23010800001219999999';
+    if (backend.name === 'embedded') {
+      await expect(
+        mqtt.connectAsync(hub.mqttUrl, {
+          clientId: 'device-unknown',
+          username: unknown,
+          password: 'not-a-registered-secret',
+          reconnectPeriod: 0,
+        }),
+      ).rejects.toThrow(/Bad username or password|Not authorized/i);
+    } else {
+      const stranger = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${unknown}`, clean: true });
+      await stranger.publishAsync(topics.event(unknown, 'passage'), encodeMessage('passage', passage(unknown)), {
+        qos: 1,
+      });
+      await stranger.endAsync();
+    }
+    const expectedReasons =
+      backend.name === 'embedded' ? ['invalid_json', 'schema'] : ['invalid_json', 'schema', 'unknown_device'];
+    const headers = await adminHeaders(hub.httpUrl);
 
     await expect
       .poll(async () => {
-        const body = (await (await fetch(`${hub.httpUrl}/api/dead-letters`)).json()) as {
+        const body = (await (await fetch(`${hub.httpUrl}/api/dead-letters`, { headers })).json()) as {
           items: { reason: string; deviceId: string; message: string }[];
         };
         return body.items.map((item) => item.reason).sort();
       })
-      .toEqual(['invalid_json', 'schema', 'unknown_device']);
-    const body = (await (await fetch(`${hub.httpUrl}/api/dead-letters?reason=schema`)).json()) as {
+      .toEqual(expectedReasons);
+    const body = (await (await fetch(`${hub.httpUrl}/api/dead-letters?reason=schema`, { headers })).json()) as {
       items: { message: string; errors: string[] }[];
     };
     expect(body.items[0]!.errors.join(' ')).toContain('/plateNo');
@@ -155,7 +193,8 @@ describe.each(BACKENDS)('one passage end to end on $name', (backend) => {
       .poll(async () => (await database.query('SELECT 1 FROM passages WHERE event_id = $1', [good.eventId])).rowCount)
       .toBe(1);
     const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();
-    expect(metrics).toMatch(/citywatch_dead_letters_total\{reason="unknown_device"\} 1/);
+    if (backend.name === 'embedded') expect(metrics).toMatch(/citywatch_broker_refusals_total\{kind="connect"\} 1/);
+    else expect(metrics).toMatch(/citywatch_dead_letters_total\{reason="unknown_device"\} 1/);
   });
 
   it('answers health checks with both dependencies up', async () => {

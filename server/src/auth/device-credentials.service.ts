@@ -2,6 +2,8 @@ import { Inject, Injectable, NotFoundException, type OnModuleDestroy, type OnMod
 import type { DeviceRegistration, DeviceSecretIssued, SessionUser } from '@citywatch/protocol';
 import { AUDIT_LOG, type AuditLog } from '../common/audit-log';
 import { HubEvents } from '../common/hub-events';
+import { HUB_CONFIG } from '../platform/config/config.tokens';
+import type { HubConfig } from '../platform/config/hub-config';
 import { LOGGER } from '../platform/logging/logging.tokens';
 import type { Logger } from '../platform/logging/logger';
 import { DeviceCredentialsRepository } from './device-credentials.repository';
@@ -23,6 +25,7 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
     private readonly repository: DeviceCredentialsRepository,
     private readonly events: HubEvents,
     @Inject(AUDIT_LOG) private readonly audit: AuditLog,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -68,8 +71,9 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * After a registry import: stores the secrets the installer provisioned, and makes one for each device
-   * that has none. Returns the secrets it made (shown this once).
+   * After a registry import: stores the secrets the installer provisioned and, with DEVICE_AUTH=required,
+   * makes one for each device that has none. Returns the secrets it made (shown this once). With
+   * DEVICE_AUTH=optional devices get a secret only when provisioned or rotated.
    */
   async afterImport(
     devices: readonly DeviceRegistration[],
@@ -86,7 +90,7 @@ export class DeviceCredentialsService implements OnModuleInit, OnModuleDestroy {
         provisioned.push(device.id);
         continue;
       }
-      if (this.hashes.has(device.id)) continue;
+      if (this.hashes.has(device.id) || this.config.DEVICE_AUTH !== 'required') continue;
       const secret = newDeviceSecret();
       const hash = await hashDeviceSecret(secret);
       if (await this.repository.insertIfMissing(device.id, hash)) {
