@@ -19,6 +19,8 @@ export interface SimulatedDistrictOptions {
   /** Folder of the face photographs; 'off' for none; default: the face-api demo pictures if installed. */
   faces?: string;
   faults?: boolean;
+  /** Simulated start, ms since the epoch (default: now). */
+  startAt?: number;
   /** Key the device secrets are derived from (the hub must know it to check them). */
   deviceKey?: string;
   backlogRatePerS?: number;
@@ -51,6 +53,7 @@ export async function createSimulatedDistrict(
     rateMultiplier: options.rateMultiplier,
     faces,
     faults: options.faults,
+    startAt: options.startAt,
     images: new ImageStore(join(options.dataDir, 'images')),
     logger: options.logger ?? silentLogger,
   });
