@@ -67,6 +67,21 @@ describe('FaceGallery', () => {
     expect(small.search(c, 1)[0].id).toBe('c');
   });
 
+  it('enrolls packed descriptors in bulk like one by one, replacing known identities', () => {
+    const bulk = new FaceGallery(4);
+    const packed = new Float32Array(3 * DESCRIPTOR_LENGTH);
+    enrolled.slice(0, 3).forEach(({ descriptor }, index) => packed.set(descriptor.map((value) => value * 2), index * DESCRIPTOR_LENGTH));
+    bulk.enroll('person-1', enrolled[9].descriptor);
+    bulk.enrollMany(['person-0', 'person-1', 'person-2'], packed);
+    expect(bulk.size).toBe(3);
+    for (const { id, descriptor } of enrolled.slice(0, 3)) {
+      const [best] = bulk.search(descriptor, 1);
+      expect(best.id).toBe(id);
+      expect(best.similarity).toBeCloseTo(1, 5);
+    }
+    expect(() => bulk.enrollMany(['x'], new Float32Array(5))).toThrow(/5 values for 1 descriptors/);
+  });
+
   it('answers an empty search and rejects descriptors of the wrong length', () => {
     expect(new FaceGallery().search(randomDescriptor(random), 3)).toEqual([]);
     expect(() => gallery.enroll('x', new Float32Array(64))).toThrow(/128/);

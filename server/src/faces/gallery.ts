@@ -52,6 +52,29 @@ export class FaceGallery {
     normaliseL2(target);
   }
 
+  /**
+   * Enrolls many identities at once from descriptors packed row after row (as loaded from storage):
+   * `descriptors.length` must be `ids.length * 128`. Each row is copied and scaled to unit length.
+   */
+  enrollMany(ids: readonly string[], descriptors: Float32Array): void {
+    if (descriptors.length !== ids.length * DESCRIPTOR_LENGTH) {
+      throw new Error(`${descriptors.length} values for ${ids.length} descriptors of ${DESCRIPTOR_LENGTH}`);
+    }
+    this.ensureCapacity(this.ids.length + ids.length);
+    ids.forEach((id, index) => {
+      if (this.rowOf.has(id)) {
+        this.enroll(id, descriptors.subarray(index * DESCRIPTOR_LENGTH, (index + 1) * DESCRIPTOR_LENGTH));
+        return;
+      }
+      const row = this.ids.length;
+      const target = this.matrix.subarray(row * DESCRIPTOR_LENGTH, (row + 1) * DESCRIPTOR_LENGTH);
+      target.set(descriptors.subarray(index * DESCRIPTOR_LENGTH, (index + 1) * DESCRIPTOR_LENGTH));
+      normaliseL2(target);
+      this.ids.push(id);
+      this.rowOf.set(id, row);
+    });
+  }
+
   /** Removes an identity; the last row moves into its place. */
   remove(id: string): boolean {
     const row = this.rowOf.get(id);
