@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { DevicesModule } from './devices/devices.module';
@@ -13,7 +14,7 @@ export class AppModule {
   static forRoot(parts: PlatformParts): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot(parts), AuditModule, AuthModule, DevicesModule, IngestModule, RealtimeModule, HealthModule, StorageModule],
+      imports: [PlatformModule.forRoot(parts), AuditModule, AuthModule, DevicesModule, IngestModule, AlertsModule, RealtimeModule, HealthModule, StorageModule],
     };
   }
 }

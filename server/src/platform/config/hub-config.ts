@@ -111,6 +111,33 @@ export const HubEnvironment = Type.Object({
   }),
   CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed to call the API' }),
   REDIS_URL: Url(['redis', 'rediss'], 'Redis URL; enables the socket.io Redis adapter for several replicas'),
+  REDIS_CHANNEL_PREFIX: Type.String({
+    default: 'citywatch',
+    pattern: '^[A-Za-z0-9_:.-]{1,64}$',
+    description: 'prefix of the Redis channels the socket.io adapter uses (replicas of one hub share it)',
+  }),
+  ALERT_CLAIM_TIMEOUTS: Type.String({
+    default: 'critical=120,major=600,minor=1800,info=3600',
+    pattern: '^((critical|major|minor|info)=[0-9]{1,7})(,(critical|major|minor|info)=[0-9]{1,7})*$',
+    description: 'seconds an alert may stay unclaimed before it is escalated, per severity',
+  }),
+  ALERT_MAX_ESCALATIONS: Type.Integer({
+    minimum: 0,
+    maximum: 20,
+    default: 3,
+    description: 'times an unclaimed alert is escalated at most',
+  }),
+  ALERT_ESCALATION_SWEEP_S: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 15,
+    description: 'how often the hub looks for alerts to escalate, seconds',
+  }),
+  ALERT_STATS_TIME_ZONE: Type.String({
+    default: 'Asia/Shanghai',
+    pattern: '^[A-Za-z0-9_/+-]{1,64}$',
+    description: 'time zone whose days, weeks and months the alert statistics count in',
+  }),
   AUTH_TOKEN_SECRET: Type.Optional(
     Type.String({
       minLength: 32,
