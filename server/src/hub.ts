@@ -20,6 +20,7 @@ import { HubMetrics } from './platform/metrics/metrics';
 import type { BrokerLink } from './platform/mqtt/broker-link';
 import { EmbeddedBrokerLink, type BrokerAccessPolicy } from './platform/mqtt/embedded-broker-link';
 import { ExternalBrokerLink } from './platform/mqtt/external-broker-link';
+import { RedisIoAdapter } from './realtime/redis-io.adapter';
 
 export interface RunningHub {
   httpUrl: string;
@@ -58,6 +59,15 @@ export async function startHub(config: HubConfig, logger: Logger = createLogger(
       .filter(Boolean);
     if (origins.length > 0) app.enableCors({ origin: origins, credentials: true });
     serveConsole(app, config.CONSOLE_DIR || DEFAULT_CONSOLE_DIR, logger);
+    if (config.REDIS_URL) {
+      const adapter = new RedisIoAdapter(app, {
+        url: config.REDIS_URL,
+        channelPrefix: config.REDIS_CHANNEL_PREFIX,
+        logger,
+      });
+      await adapter.connect();
+      app.useWebSocketAdapter(adapter);
+    }
     await app.init();
     access.bind(app.get(DeviceAccessPolicy));
     const ingest = app.get(IngestService);

@@ -1,11 +1,18 @@
 import { EventEmitter } from 'node:events';
 import { Injectable } from '@nestjs/common';
-import type { DeviceStatusChange, LivePassage } from '@citywatch/protocol';
+import type { AlertChange, DeviceStatusChange, IncidentEventPayload, LivePassage } from '@citywatch/protocol';
+
+/** An incident the ingest pipeline committed (inline image left out). */
+export type StoredIncident = Omit<IncidentEventPayload, 'v' | 'imageJpegBase64'> & { storedAt: string; hasImage: boolean };
 
 /** Domain events one module emits and others react to, inside one hub process. */
 export interface HubEventMap {
   'passage.stored': [LivePassage];
   'device.status': [DeviceStatusChange];
+  /** An incident (urban management, tamper, video loss) was stored; the alerts module raises from it. */
+  'incident.stored': [StoredIncident];
+  /** An alert was raised or changed; committed, in seq order. The realtime gateway pushes it. */
+  'alert.changed': [AlertChange];
   /** Sessions ended (sign-out, password or role change, disabled user, reused refresh token): sockets of them close. */
   'auth.sessions_revoked': [{ userId: string; sessionIds: string[]; reason: string }];
   /** A device's broker credential was issued or rotated: its current connection should end. */

@@ -73,7 +73,11 @@ export class IngestService implements OnModuleDestroy {
     this.incidents = this.eventQueue(
       'incident',
       batching,
-      async (items) => (await this.events.insertIncidents(items)).length,
+      async (items) => {
+        const stored = await this.events.insertIncidents(items);
+        this.announceIncidents(items, stored);
+        return stored.length;
+      },
     );
     this.deadLetters = new WriteBatcher<DeadLetter>({
       name: 'dead_letters',
@@ -214,6 +218,19 @@ export class IngestService implements OnModuleDestroy {
       // eslint-disable-next-line @typescript-eslint/no-unused-vars
       const { v, images, charConfidences, ...live } = passage;
       this.hubEvents.emit('passage.stored', { ...live, storedAt: at });
+    }
+  }
+
+  private announceIncidents(items: readonly IncidentEventPayload[], stored: readonly StoredEvent[]): void {
+    if (stored.length === 0) return;
+    const storedAt = new Map(stored.map((s) => [s.eventId, s.storedAt]));
+    for (const incident of items) {
+      const at = storedAt.get(incident.eventId);
+      if (at === undefined) continue;
+      storedAt.delete(incident.eventId);
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars
+      const { v, imageJpegBase64, ...rest } = incident;
+      this.hubEvents.emit('incident.stored', { ...rest, storedAt: at, hasImage: imageJpegBase64 !== undefined });
     }
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AlertsGateway } from './alerts.gateway';
 import { LiveGateway } from './live.gateway';
 
-@Module({ providers: [LiveGateway] })
+@Module({ providers: [LiveGateway, AlertsGateway] })
 export class RealtimeModule {}

@@ -1,0 +1,434 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import mqtt from 'mqtt';
+import {
+  ALERT_ACTIONS,
+  ALERT_STATES,
+  TopicScheme,
+  encodeMessage,
+  makeDeviceId,
+  type AlertAction,
+  type AlertOperationReply,
+  type AlertRecord,
+  type AlertRefusal,
+  type AlertState,
+  type AlertStats,
+  type AlertTrailEntry,
+} from '@citywatch/protocol';
+import { randomUUID } from 'node:crypto';
+import { AlertClock } from '../../server/src/alerts/alert-clock';
+import { TRANSITIONS } from '../../server/src/alerts/alert-rules';
+import { AlertsService } from '../../server/src/alerts/alerts.service';
+import { DATABASE, type Database } from '../../server/src/platform/database/database';
+import { BACKENDS } from '../support/backends';
+import { smallEstate } from '../support/fixtures';
+import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
+import {
+  ADMIN_PASSWORD,
+  api,
+  connectConsole,
+  hubEnv,
+  makeUser,
+  raiseInput,
+  signIn,
+  type SignedIn,
+} from './alerts-helpers';
+
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+
+describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
+  let hub: InProcessHub;
+  let cleanup: () => Promise<void>;
+  let alerts: AlertsService;
+  let admin: SignedIn;
+  let operatorA: SignedIn;
+  let operatorB: SignedIn;
+  let urban: SignedIn;
+  let water: SignedIn;
+  let viewer: SignedIn;
+  const estate = smallEstate(700);
+
+  beforeAll(async () => {
+    const prepared = await backend.prepare();
+    cleanup = prepared.cleanup;
+    hub = await startInProcessHub(hubEnv(prepared.env));
+    alerts = hub.hub.app.get(AlertsService);
+    admin = await signIn(hub.httpUrl, 'admin', ADMIN_PASSWORD);
+    await registerEstate(hub.httpUrl, estate, admin.token);
+    [operatorA, operatorB, urban, water, viewer] = await Promise.all([
+      makeUser(hub.httpUrl, admin, 'operator'),
+      makeUser(hub.httpUrl, admin, 'operator'),
+      makeUser(hub.httpUrl, admin, 'department_member', 'urban_management'),
+      makeUser(hub.httpUrl, admin, 'department_member', 'water'),
+      makeUser(hub.httpUrl, admin, 'viewer'),
+    ]);
+  });
+
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await hub?.stop();
+    await cleanup?.();
+  });
+
+  const post = <T = AlertRecord>(who: SignedIn, path: string, body: unknown = {}) =>
+    api<T>(hub.httpUrl, who, 'POST', path, body);
+
+  it('walks new → claimed → assigned → resolved → reopened, with the trail and audit of every step', async () => {
+    const raised = await alerts.raise(raiseInput({ deviceId: estate.laneDevices[0] }));
+    expect(raised).toMatchObject({ state: 'new', count: 1, area: 'Youxie street office', lastChange: 'raised' });
+
+    const claimed = await post(operatorA, `/api/alerts/${raised.id}/claim`);
+    expect(claimed.status).toBe(200);
+    expect(claimed.body).toMatchObject({ state: 'claimed', claimedBy: operatorA.user.id });
+    expect(claimed.body.seq).toBeGreaterThan(raised.seq);
+
+    const deadline = inAnHour();
+    const assigned = await post(operatorA, `/api/alerts/${raised.id}/assign`, {
+      departmentId: 'urban_management',
+      deadline,
+      note: 'clear the stall before the evening rush',
+    });
+    expect(assigned.status).toBe(200);
+    expect(assigned.body).toMatchObject({ state: 'assigned', departmentId: 'urban_management', deadline });
+
+    // Another department may not see it, let alone resolve it.
+    expect((await post(water, `/api/alerts/${raised.id}/resolve`, { resolution: 'x' })).status).toBe(404);
+    expect((await api(hub.httpUrl, water, 'GET', `/api/alerts/${raised.id}`)).status).toBe(404);
+    // A viewer reads but does not work.
+    expect((await api(hub.httpUrl, viewer, 'GET', `/api/alerts/${raised.id}`)).status).toBe(200);
+    expect((await post(viewer, `/api/alerts/${raised.id}/comments`, { text: 'hi' })).status).toBe(403);
+
+    const commented = await post(urban, `/api/alerts/${raised.id}/comments`, { text: 'team on the way' });
+    expect(commented.body).toMatchObject({ state: 'assigned', commentCount: 1 });
+    const resolved = await post(urban, `/api/alerts/${raised.id}/resolve`, { resolution: 'stall moved on' });
+    expect(resolved.body).toMatchObject({ state: 'resolved', resolution: 'stall moved on', overdue: false });
+    expect(resolved.body.resolvedAt).not.toBeNull();
+
+    const reopened = await post(operatorB, `/api/alerts/${raised.id}/reopen`, { reason: 'stall is back' });
+    expect(reopened.body).toMatchObject({ state: 'new', claimedBy: null, departmentId: null });
+
+    const trail = await api<AlertTrailEntry[]>(hub.httpUrl, viewer, 'GET', `/api/alerts/${raised.id}/trail`);
+    expect(trail.body.map((entry) => [entry.kind, entry.fromState, entry.toState, entry.actor?.id ?? null])).toEqual([
+      ['raised', null, 'new', null],
+      ['claimed', 'new', 'claimed', operatorA.user.id],
+      ['assigned', 'claimed', 'assigned', operatorA.user.id],
+      ['commented', 'assigned', 'assigned', urban.user.id],
+      ['resolved', 'assigned', 'resolved', urban.user.id],
+      ['reopened', 'resolved', 'new', operatorB.user.id],
+    ]);
+    const seqs = trail.body.map((entry) => entry.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+
+    // The trail cannot be edited.
+    const database = hub.hub.app.get<Database>(DATABASE);
+    await expect(database.query(`UPDATE alert_changes SET actor_name = 'someone else'`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(database.query(`DELETE FROM alert_changes`)).rejects.toThrow(/append-only/);
+
+    const audit = await database.query<{ action: string; actor_username: string; outcome: string }>(
+      `SELECT action, actor_username, outcome FROM audit_log WHERE target = $1 ORDER BY id`,
+      [`alert:${raised.id}`],
+    );
+    expect(audit.rows.filter((row) => row.outcome === 'success').map((row) => row.action)).toEqual([
+      'alerts.claim',
+      'alerts.assign',
+      'alerts.comment',
+      'alerts.resolve',
+      'alerts.reopen',
+    ]);
+    expect(audit.rows.filter((row) => row.outcome === 'failure').map((row) => row.action)).toContain(
+      'alerts.resolve',
+    );
+  });
+
+  it('allows exactly the legal transitions from every state and refuses the rest with 409', async () => {
+    const reach = async (state: AlertState): Promise<AlertRecord> => {
+      const alert = await alerts.raise(raiseInput());
+      const context = { actor: admin.user };
+      if (state === 'new') return alert;
+      await alerts.claim(alert.id, context);
+      if (state === 'claimed') return alerts.get(alert.id, admin.user);
+      if (state === 'false_alarm') return alerts.falseAlarm(alert.id, { reason: 'shadow' }, context);
+      await alerts.assign(alert.id, { departmentId: 'water', deadline: inAnHour() }, context);
+      if (state === 'assigned') return alerts.get(alert.id, admin.user);
+      return alerts.resolve(alert.id, { resolution: 'fixed' }, context);
+    };
+    const bodies: Record<AlertAction, unknown> = {
+      claim: {},
+      assign: { departmentId: 'power', deadline: inAnHour() },
+      resolve: { resolution: 'done' },
+      false_alarm: { reason: 'a shadow' },
+      reopen: { reason: 'again' },
+      comment: { text: 'noted' },
+    };
+    const paths: Record<AlertAction, string> = {
+      claim: 'claim',
+      assign: 'assign',
+      resolve: 'resolve',
+      false_alarm: 'false-alarm',
+      reopen: 'reopen',
+      comment: 'comments',
+    };
+    const outcomes: string[] = [];
+    for (const state of ALERT_STATES) {
+      for (const action of ALERT_ACTIONS) {
+        const alert = await reach(state);
+        expect(alert.state).toBe(state);
+        const response = await post<AlertRecord | AlertRefusal>(admin, `/api/alerts/${alert.id}/${paths[action]}`, bodies[action]);
+        const legal = TRANSITIONS[action].from.includes(state);
+        outcomes.push(`${state} ${action} ${response.status}`);
+        if (legal) {
+          expect(response.status, `${state} → ${action}`).toBe(200);
+          const to = TRANSITIONS[action].to;
+          expect((response.body as AlertRecord).state).toBe(to === 'same' ? state : to);
+        } else {
+          expect(response.status, `${state} → ${action}`).toBe(409);
+          expect((response.body as AlertRefusal).code).toMatch(/illegal_transition|already_claimed/);
+        }
+      }
+    }
+    expect(outcomes).toHaveLength(ALERT_STATES.length * ALERT_ACTIONS.length);
+  });
+
+  it('refuses bad input and unknown alerts', async () => {
+    const alert = await alerts.raise(raiseInput());
+    await post(operatorA, `/api/alerts/${alert.id}/claim`);
+    const past = await post<AlertRefusal>(operatorA, `/api/alerts/${alert.id}/assign`, {
+      departmentId: 'water',
+      deadline: new Date(Date.now() - 60_000).toISOString(),
+    });
+    expect(past.status).toBe(400);
+    const unknownDepartment = await post<AlertRefusal>(operatorA, `/api/alerts/${alert.id}/assign`, {
+      departmentId: 'no_such_department',
+      deadline: inAnHour(),
+    });
+    expect(unknownDepartment.status).toBe(400);
+    expect((await post(operatorA, `/api/alerts/${alert.id}/resolve`, {})).status).toBe(400);
+    expect((await post(operatorA, `/api/alerts/999999999/claim`)).status).toBe(404);
+  });
+
+  it('lets exactly one of two operators claiming at once win; the other learns who holds it', async () => {
+    const [a, b] = await Promise.all([connectConsole(hub.httpUrl, operatorA), connectConsole(hub.httpUrl, operatorB)]);
+    try {
+      for (let round = 0; round < 10; round++) {
+        const alert = await alerts.raise(raiseInput({ severity: 'major' }));
+        const [replyA, replyB] = await Promise.all(
+          [a, b].map(({ socket }) =>
+            socket.timeout(10_000).emitWithAck('alert:claim', { alertId: alert.id }),
+          ) as Promise<AlertOperationReply>[],
+        );
+        const winners = [replyA, replyB].filter((reply) => reply.ok);
+        const losers = [replyA, replyB].filter((reply) => !reply.ok);
+        expect(winners).toHaveLength(1);
+        expect(losers).toHaveLength(1);
+        const winner = winners[0] as Extract<AlertOperationReply, { ok: true }>;
+        const loser = losers[0] as Extract<AlertOperationReply, { ok: false }>;
+        expect(loser.error).toMatchObject({ status: 409, code: 'already_claimed', heldBy: { id: winner.alert.claimedBy } });
+        expect(loser.error.heldBy?.name).toBe(winner.alert.claimedByName);
+      }
+      // Socket operations answer refusals through the acknowledgement too.
+      const viewerConsole = await connectConsole(hub.httpUrl, viewer);
+      const refused = (await viewerConsole.socket
+        .timeout(10_000)
+        .emitWithAck('alert:claim', { alertId: '1' })) as AlertOperationReply;
+      expect(refused).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+      viewerConsole.socket.disconnect();
+    } finally {
+      a.socket.disconnect();
+      b.socket.disconnect();
+    }
+  });
+
+  it('folds repeats of an open alert into it, and raises a new one once it is closed', async () => {
+    const dedupeKey = `hotlist:${randomUUID()}`;
+    const repeats = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => alerts.raise(raiseInput({ dedupeKey, type: 'hotlist_vehicle', sourceEventIds: [`ev-${i}-${randomUUID()}`] }))),
+    );
+    expect(new Set(repeats.map((alert) => alert.id)).size).toBe(1);
+    const alert = await alerts.get(repeats[0]!.id, admin.user);
+    expect(alert.count).toBe(5);
+    expect(alert.sourceEventIds).toHaveLength(5);
+    expect(Date.parse(alert.lastSeenAt)).toBeGreaterThanOrEqual(Date.parse(alert.firstSeenAt));
+    // A repeat with a higher severity raises the open alert's severity.
+    const worse = await alerts.raise(raiseInput({ dedupeKey, type: 'hotlist_vehicle', severity: 'critical' }));
+    expect(worse).toMatchObject({ id: alert.id, count: 6, severity: 'critical', lastChange: 'repeated' });
+
+    await alerts.claim(alert.id, { actor: operatorA.user });
+    const stillOpen = await alerts.raise(raiseInput({ dedupeKey, type: 'hotlist_vehicle' }));
+    expect(stillOpen).toMatchObject({ id: alert.id, count: 7, state: 'claimed' });
+    await alerts.falseAlarm(alert.id, { reason: 'plate misread' }, { actor: operatorA.user });
+    const fresh = await alerts.raise(raiseInput({ dedupeKey, type: 'hotlist_vehicle' }));
+    expect(fresh.id).not.toBe(alert.id);
+    expect(fresh).toMatchObject({ count: 1, state: 'new' });
+    // Reopening the closed one while another with its key is open is refused.
+    const reopen = await post<AlertRefusal>(operatorA, `/api/alerts/${alert.id}/reopen`, { reason: 'again' });
+    expect(reopen.status).toBe(409);
+  });
+
+  it('escalates alerts left unclaimed per severity, and alerts past their deadline once, on a controlled clock', async () => {
+    const clock = hub.hub.app.get(AlertClock);
+    const start = Date.now() + 10 * 86_400_000;
+    let now = start;
+    const spy = vi.spyOn(clock, 'now').mockImplementation(() => new Date(now));
+    const watcher = await connectConsole(hub.httpUrl, viewer);
+    try {
+      const minor = await alerts.raise(raiseInput({ severity: 'minor' }));
+      const critical = await alerts.raise(raiseInput({ severity: 'critical' }));
+      const handled = await alerts.raise(raiseInput({ severity: 'critical' }));
+      await alerts.claim(handled.id, { actor: operatorA.user });
+
+      // Default timeouts: critical 120 s, minor 1800 s.
+      now = start + 119_000;
+      expect((await alerts.escalate()).filter((a) => [minor.id, critical.id].includes(a.id))).toEqual([]);
+      now = start + 120_000;
+      const first = await alerts.escalate();
+      expect(first.find((a) => a.id === critical.id)).toMatchObject({ severity: 'critical', escalationLevel: 1 });
+      expect(first.find((a) => a.id === minor.id)).toBeUndefined();
+      expect(first.find((a) => a.id === handled.id)).toBeUndefined();
+
+      now = start + 1_800_000;
+      const second = await alerts.escalate();
+      expect(second.find((a) => a.id === minor.id)).toMatchObject({ severity: 'major', escalationLevel: 1 });
+      // After escalation the clock restarts with the new severity's timeout (major: 600 s).
+      now = start + 2_399_000;
+      expect((await alerts.escalate()).find((a) => a.id === minor.id)).toBeUndefined();
+      now = start + 2_400_000;
+      expect((await alerts.escalate()).find((a) => a.id === minor.id)).toMatchObject({
+        severity: 'critical',
+        escalationLevel: 2,
+      });
+
+      // Past its deadline: escalated once.
+      const deadline = new Date(start + 3_000_000).toISOString();
+      await alerts.assign(handled.id, { departmentId: 'power', deadline }, { actor: operatorA.user });
+      now = start + 3_000_001;
+      const overdue = (await alerts.escalate()).find((a) => a.id === handled.id);
+      expect(overdue).toMatchObject({ escalationLevel: 1, overdue: true, state: 'assigned' });
+      now = start + 4_000_000;
+      expect((await alerts.escalate()).find((a) => a.id === handled.id)).toBeUndefined();
+
+      await expect
+        .poll(() =>
+          watcher.changes
+            .filter((change) => change.kind === 'escalated')
+            .map((change) => `${change.alert.id}:${change.details.reason}`),
+        )
+        .toEqual(
+          expect.arrayContaining([`${critical.id}:unclaimed`, `${minor.id}:unclaimed`, `${handled.id}:overdue`]),
+        );
+    } finally {
+      spy.mockRestore();
+      watcher.socket.disconnect();
+    }
+  });
+
+  it('shows a department only what is assigned to it, live and in lists', async () => {
+    const urbanConsole = await connectConsole(hub.httpUrl, urban);
+    const waterConsole = await connectConsole(hub.httpUrl, water);
+    try {
+      const alert = await alerts.raise(raiseInput());
+      await alerts.claim(alert.id, { actor: operatorA.user });
+      await alerts.assign(alert.id, { departmentId: 'urban_management', deadline: inAnHour() }, { actor: operatorA.user });
+      await alerts.assign(alert.id, { departmentId: 'water', deadline: inAnHour() }, { actor: operatorA.user });
+      await expect.poll(() => waterConsole.changes.filter((c) => c.alert.id === alert.id).length).toBe(1);
+      // Urban management saw it arrive and leave.
+      await expect
+        .poll(() => urbanConsole.changes.filter((c) => c.alert.id === alert.id).map((c) => c.alert.departmentId))
+        .toEqual(['urban_management', 'water']);
+      expect(urbanConsole.changes.some((c) => c.kind === 'raised')).toBe(false);
+      const list = await api<AlertRecord[]>(hub.httpUrl, water, 'GET', '/api/alerts?open=true');
+      expect(list.body.length).toBeGreaterThan(0);
+      expect(list.body.every((a) => a.departmentId === 'water')).toBe(true);
+    } finally {
+      urbanConsole.socket.disconnect();
+      waterConsole.socket.disconnect();
+    }
+  });
+
+  it('raises alerts from camera incidents and devices going offline', async () => {
+    const topics = new TopicScheme(hub.topicRoot);
+    const camera = makeDeviceId({ kind: 'hd_camera', serial: 7001 });
+    await registerEstate(
+      hub.httpUrl,
+      {
+        tollgates: [],
+        devices: [
+          { id: camera, name: 'Xinjiang Ave cam 1', kind: 'hd_camera', lat: 45.6, lon: 126.6, place: 'Xinjiang Ave', area: 'Pingfang' },
+        ],
+      },
+      admin.token,
+    );
+    const watcher = await connectConsole(hub.httpUrl, viewer);
+    try {
+      const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${camera}-${randomUUID()}`, clean: true });
+      const incident = (kind: string) => ({
+        v: 1,
+        eventId: randomUUID(),
+        deviceId: camera,
+        at: new Date().toISOString(),
+        kind,
+        confidence: 0.9,
+        description: 'vendor cart on the pavement',
+      });
+      const first = incident('street_vending');
+      await device.publishAsync(topics.event(camera, 'incident'), encodeMessage('incident', first as never), { qos: 1 });
+      await device.publishAsync(topics.event(camera, 'incident'), encodeMessage('incident', incident('street_vending') as never), { qos: 1 });
+      await device.publishAsync(topics.event(camera, 'incident'), encodeMessage('incident', incident('tamper') as never), { qos: 1 });
+      await device.endAsync();
+      await expect
+        .poll(async () => {
+          const list = await api<AlertRecord[]>(hub.httpUrl, viewer, 'GET', '/api/alerts?open=true&limit=500');
+          return list.body
+            .filter((a) => a.deviceId === camera)
+            .map((a) => `${a.type}:${a.count}:${a.area}`)
+            .sort();
+        })
+        .toEqual(['device_tamper:1:Pingfang', 'urban_incident:2:Pingfang']);
+      await expect.poll(() => watcher.changes.some((c) => c.eventIds.includes(first.eventId))).toBe(true);
+
+      // A status message saying offline (as a last will would) raises a device-offline alert.
+      const status = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${camera}-s`, clean: true });
+      await status.publishAsync(topics.status(camera), encodeMessage('status', { v: 1, deviceId: camera, state: 'online', at: new Date().toISOString() } as never), { qos: 1, retain: true });
+      await status.publishAsync(topics.status(camera), encodeMessage('status', { v: 1, deviceId: camera, state: 'offline', at: new Date().toISOString(), reason: 'last_will' } as never), { qos: 1, retain: true });
+      await status.publishAsync(topics.status(camera), Buffer.alloc(0), { qos: 1, retain: true });
+      await status.endAsync();
+      await expect
+        .poll(async () => {
+          const list = await api<AlertRecord[]>(hub.httpUrl, viewer, 'GET', '/api/alerts?type=device_offline&limit=500');
+          return list.body.filter((a) => a.deviceId === camera).length;
+        })
+        .toBe(1);
+    } finally {
+      watcher.socket.disconnect();
+    }
+  });
+
+  it('counts per department and period: by type and severity, claim and resolve times, overdue, false alarms per rule', async () => {
+    const response = await api<AlertStats>(hub.httpUrl, viewer, 'GET', '/api/alerts/stats?period=day');
+    expect(response.status).toBe(200);
+    const stats = response.body;
+    expect(stats.timeZone).toBe('Asia/Shanghai');
+    const total = stats.departments.reduce((sum, row) => sum + row.total, 0);
+    expect(total).toBeGreaterThan(30);
+    const water = stats.departments.find((row) => row.departmentId === 'water');
+    expect(water?.timeToClaim.count).toBeGreaterThan(0);
+    expect(water?.timeToClaim.median).not.toBeNull();
+    expect(water?.timeToResolve.p90).not.toBeNull();
+    for (const row of stats.departments) {
+      expect(Object.values(row.byType).reduce((a, b) => a + (b ?? 0), 0)).toBe(row.total);
+      expect(Object.values(row.bySeverity).reduce((a, b) => a + (b ?? 0), 0)).toBe(row.total);
+    }
+    const speeding = stats.rules.find((rule) => rule.ruleId === 'speeding.default');
+    expect(speeding?.falseAlarms).toBeGreaterThan(0);
+    expect(speeding?.falseAlarmRate).toBeGreaterThan(0);
+    for (const period of ['week', 'month']) {
+      const other = await api<AlertStats>(hub.httpUrl, admin, 'GET', `/api/alerts/stats?period=${period}`);
+      expect(other.body.departments.reduce((sum, row) => sum + row.total, 0)).toBe(total);
+    }
+    // A department member sees its own department's figures only.
+    const member = await makeUser(hub.httpUrl, admin, 'department_member', 'water');
+    const own = await api<AlertStats>(hub.httpUrl, member, 'GET', '/api/alerts/stats?period=month');
+    expect(own.status, JSON.stringify(own.body)).toBe(200);
+    expect(own.body.departments.every((row) => row.departmentId === 'water')).toBe(true);
+  });
+});
