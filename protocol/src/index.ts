@@ -10,3 +10,4 @@ export * from './api/registry';
 export * from './api/access';
 export * from './api/auth';
 export * from './api/alerts';
+export * from './api/checkpoints';

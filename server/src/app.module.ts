@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { CheckpointsModule } from './checkpoints/checkpoints.module';
 import { DevicesModule } from './devices/devices.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
@@ -14,7 +15,7 @@ export class AppModule {
   static forRoot(parts: PlatformParts): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot(parts), AuditModule, AuthModule, DevicesModule, IngestModule, AlertsModule, RealtimeModule, HealthModule, StorageModule],
+      imports: [PlatformModule.forRoot(parts), AuditModule, AuthModule, DevicesModule, IngestModule, CheckpointsModule, AlertsModule, RealtimeModule, HealthModule, StorageModule],
     };
   }
 }

@@ -236,6 +236,29 @@ export const HubEnvironment = Type.Object({
     default: 30,
     description: 'uploads per minute by one user',
   }),
+  CHECKPOINT_PLATE_STATE: Type.Union([Type.Literal('memory'), Type.Literal('database')], {
+    default: 'memory',
+    description:
+      "where the cloned-plate and frequent-passage rules read a plate's recent passages: this replica's memory (one replica) or the database (several replicas sharing the stream)",
+  }),
+  CHECKPOINT_SYNC_INTERVAL_MS: Type.Integer({
+    minimum: 100,
+    maximum: 60000,
+    default: 2000,
+    description: 'how often a replica picks up hotlist and rule changes made through another replica, ms',
+  }),
+  CHECKPOINT_EXPORT_PAGE_SIZE: Type.Integer({
+    minimum: 100,
+    maximum: 50000,
+    default: 5000,
+    description: 'rows a CSV export reads from the database at a time (what it holds in memory)',
+  }),
+  CHECKPOINT_EXPORT_MAX_ROWS: Type.Integer({
+    minimum: 1,
+    maximum: 50000000,
+    default: 2000000,
+    description: 'most rows one CSV export writes',
+  }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info', description: 'pino log level' },

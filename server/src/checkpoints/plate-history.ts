@@ -1,0 +1,93 @@
+import type { PassagesRepository } from './passages.repository';
+
+/** One read of a plate, as the cloned-plate and frequent-passage rules need it. */
+export interface Sighting {
+  plateNo: string;
+  eventId: string;
+  /** Pass time, ms. */
+  at: number;
+  tollgateId: string;
+  plateConfidence: number;
+}
+
+/**
+ * Recent sightings per plate. `sightings` records a batch of new passages (in the order they were stored)
+ * and answers, for each, the other sightings of its plate within `horizonMs` of it that the rules compare
+ * it with.
+ */
+export interface PlateHistory {
+  sightings(batch: readonly Sighting[], horizonMs: number): Promise<Sighting[][]>;
+}
+
+/**
+ * This replica's memory: a bounded window per plate (at most `perPlate` sightings, at most `plates` plates,
+ * the least recently seen plate forgotten first). Exact on one replica; with several replicas sharing
+ * the stream each sees only the passages it stored, so use DatabasePlateHistory there.
+ */
+export class MemoryPlateHistory implements PlateHistory {
+  private readonly windows = new Map<string, Sighting[]>();
+
+  constructor(
+    private readonly plates = 200_000,
+    private readonly perPlate = 1_024,
+  ) {}
+
+  get size(): number {
+    return this.windows.size;
+  }
+
+  async sightings(batch: readonly Sighting[], horizonMs: number): Promise<Sighting[][]> {
+    return batch.map((sighting) => this.add(sighting, horizonMs));
+  }
+
+  private add(sighting: Sighting, horizonMs: number): Sighting[] {
+    const window = this.windows.get(sighting.plateNo) ?? [];
+    this.windows.delete(sighting.plateNo);
+    // Forget what no later passage can be compared with (late passages may still arrive, so keep a margin).
+    const newest = Math.max(sighting.at, window.length > 0 ? window[window.length - 1]!.at : 0);
+    const kept = window.filter((s) => s.at > newest - 2 * horizonMs);
+    const others = kept.filter((s) => Math.abs(s.at - sighting.at) < horizonMs && s.eventId !== sighting.eventId);
+    if (!kept.some((s) => s.eventId === sighting.eventId)) {
+      kept.push(sighting);
+      kept.sort((a, b) => a.at - b.at);
+    }
+    if (kept.length > this.perPlate) kept.splice(0, kept.length - this.perPlate);
+    this.windows.set(sighting.plateNo, kept);
+    if (this.windows.size > this.plates) this.windows.delete(this.windows.keys().next().value!);
+    return others;
+  }
+}
+
+/**
+ * The database as the window: one query per batch through the (plate_no, pass_time) index, so every
+ * replica sees the passages the others stored. Of two passages of one plate stored at the same moment
+ * by two replicas, the one whose replica queries last sees the other (its query follows both commits).
+ */
+export class DatabasePlateHistory implements PlateHistory {
+  constructor(private readonly passages: Pick<PassagesRepository, 'recentOfPlates'>) {}
+
+  async sightings(batch: readonly Sighting[], horizonMs: number): Promise<Sighting[][]> {
+    if (batch.length === 0) return [];
+    const since = Math.min(...batch.map((s) => s.at)) - horizonMs;
+    const rows = await this.passages.recentOfPlates([...new Set(batch.map((s) => s.plateNo))], new Date(since).toISOString());
+    const byPlate = new Map<string, Sighting[]>();
+    for (const row of rows) {
+      const list = byPlate.get(row.plateNo) ?? [];
+      list.push({ ...row, at: row.passTime });
+      byPlate.set(row.plateNo, list);
+    }
+    const inBatch = new Set(batch.map((s) => s.eventId));
+    const earlierInBatch = new Set<string>();
+    return batch.map((sighting) => {
+      const others = (byPlate.get(sighting.plateNo) ?? []).filter(
+        (s) =>
+          s.eventId !== sighting.eventId &&
+          Math.abs(s.at - sighting.at) < horizonMs &&
+          // Passages later in this batch are compared when their own turn comes, as in memory.
+          (!inBatch.has(s.eventId) || earlierInBatch.has(s.eventId)),
+      );
+      earlierInBatch.add(sighting.eventId);
+      return others;
+    });
+  }
+}
