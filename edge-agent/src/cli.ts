@@ -95,7 +95,10 @@ async function simulate(args: string[]): Promise<void> {
     logger,
   });
   if (values.hub) {
-    const result = await importRegistry({ hubUrl: values.hub, token: values.token ?? process.env.CITYWATCH_HUB_TOKEN }, districtRegistry(estate));
+    const result = await importRegistry(
+      { hubUrl: values.hub, token: values.token ?? process.env.CITYWATCH_HUB_TOKEN },
+      districtRegistry(estate),
+    );
     logger.info('estate registered with the hub', { ...result });
   }
   await agent.start();
@@ -117,7 +120,10 @@ async function simulate(args: string[]): Promise<void> {
 }
 
 async function volumes(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { seed: { type: 'string' }, multiplier: { type: 'string' }, faces: { type: 'string' } } });
+  const { values } = parseArgs({
+    args,
+    options: { seed: { type: 'string' }, multiplier: { type: 'string' }, faces: { type: 'string' } },
+  });
   const faces = values.faces === 'off' ? undefined : await loadFaceGallery(values.faces);
   const model = new DistrictTrafficModel(buildDistrictEstate(), {
     seed: values.seed ?? 1,
@@ -154,6 +160,6 @@ function stopOnSignal(agent: EdgeAgent, logger: ReturnType<typeof createLogger>,
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`${error instanceof ConfigError ? error.message : (error as Error).stack ?? String(error)}\n`);
+  process.stderr.write(`${error instanceof ConfigError ? error.message : ((error as Error).stack ?? String(error))}\n`);
   process.exit(1);
 });

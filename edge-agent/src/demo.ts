@@ -18,11 +18,17 @@ import { createLogger } from './util/logger';
 async function main(): Promise<void> {
   const logger = createLogger({ base: { component: 'demo' } });
   const root = resolve(__dirname, '..', '..');
-  const env: NodeJS.ProcessEnv & { DATA_DIR: string } = { ...process.env, DATA_DIR: process.env.DATA_DIR ?? resolve(root, 'data') };
+  const env: NodeJS.ProcessEnv & { DATA_DIR: string } = {
+    ...process.env,
+    DATA_DIR: process.env.DATA_DIR ?? resolve(root, 'data'),
+  };
   const hubUrl = `http://127.0.0.1:${env.HTTP_PORT ?? '8080'}`;
   const brokerUrl = env.MQTT_URL ?? `mqtt://127.0.0.1:${env.EMBEDDED_MQTT_PORT ?? '11883'}`;
 
-  const hub: ChildProcess = spawn(process.execPath, [resolve(root, 'server', 'dist', 'main.js')], { env, stdio: 'inherit' });
+  const hub: ChildProcess = spawn(process.execPath, [resolve(root, 'server', 'dist', 'main.js')], {
+    env,
+    stdio: 'inherit',
+  });
   let hubAlive = true;
   hub.once('exit', (code, signal) => {
     hubAlive = false;
@@ -30,12 +36,12 @@ async function main(): Promise<void> {
     if (!stopping) process.exit(code ?? 1);
   });
   let stopping = false;
-  let stopDistrict: (() => Promise<void>) | undefined;
+  const district: { stop?: () => Promise<void> } = {};
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('stopping the demo', { signal });
-    await stopDistrict?.().catch((error: unknown) => logger.error('simulator stop failed', { error }));
+    await district.stop?.().catch((error: unknown) => logger.error('simulator stop failed', { error }));
     if (hubAlive) {
       hub.kill('SIGTERM');
       await new Promise((done) => hub.once('exit', done));
@@ -59,12 +65,18 @@ async function main(): Promise<void> {
     rateMultiplier: Number(env.DEMO_MULTIPLIER ?? 1),
     logger: createLogger({ level: 'warn' }),
   });
-  stopDistrict = () => agent.stop();
+  district.stop = () => agent.stop();
   await agent.start();
   logger.info('district simulator running', { devices: agent.deviceIds().length, console: hubUrl });
   setInterval(() => {
     const stats = agent.stats();
-    logger.info('district', { simulatedTime: simulator.stats().simulatedTime, online: stats.online, accepted: stats.accepted, acknowledged: stats.acknowledged, spoolDepth: stats.spool.depth });
+    logger.info('district', {
+      simulatedTime: simulator.stats().simulatedTime,
+      online: stats.online,
+      accepted: stats.accepted,
+      acknowledged: stats.acknowledged,
+      spoolDepth: stats.spool.depth,
+    });
   }, 15_000).unref();
 }
 

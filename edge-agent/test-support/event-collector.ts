@@ -30,10 +30,12 @@ export class EventCollector {
   async start(): Promise<void> {
     this.client = await mqtt.connectAsync(this.url, { clientId: this.clientId, clean: false, reconnectPeriod: 300 });
     this.client.on('message', (topic, payload) => this.receive(topic, payload));
-    await this.client.subscribeAsync(this.topics.hubSubscriptions().map((topic) => ({ topic, qos: 1 as const })).reduce(
-      (all, { topic, qos }) => ({ ...all, [topic]: { qos } }),
-      {} as Record<string, { qos: 0 | 1 }>,
-    ));
+    await this.client.subscribeAsync(
+      this.topics
+        .hubSubscriptions()
+        .map((topic) => ({ topic, qos: 1 as const }))
+        .reduce((all, { topic, qos }) => ({ ...all, [topic]: { qos } }), {} as Record<string, { qos: 0 | 1 }>),
+    );
   }
 
   async stop(): Promise<void> {

@@ -16,7 +16,7 @@
  * Prints a table, then ONE line of JSON with the figures and the targets.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
@@ -45,6 +45,13 @@ interface ThroughputFigures {
   imagesPerSecond: number;
   /** Mean milliseconds a stage takes for one image. */
   stageMsPerImage: Record<Stage, number>;
+  /** Process CPU time (all threads) per face: steadier than wall time when other work shares the cores. */
+  cpuMsPerFace: number;
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 function demoPhotos(): Buffer[] {
@@ -55,9 +62,16 @@ function demoPhotos(): Buffer[] {
     .map((name) => readFileSync(path.join(dir, name)));
 }
 
-function summarise(images: number, faces: number, wallMs: number, stageTotals: Record<Stage, number>): ThroughputFigures {
+function summarise(images: number, faces: number, wallMs: number, cpuMs: number, stageTotals: Record<Stage, number>): ThroughputFigures {
   const stageMsPerImage = Object.fromEntries(STAGES.map((stage) => [stage, stageTotals[stage] / images])) as Record<Stage, number>;
-  return { images, faces, facesPerSecond: (faces * 1000) / wallMs, imagesPerSecond: (images * 1000) / wallMs, stageMsPerImage };
+  return {
+    images,
+    faces,
+    facesPerSecond: (faces * 1000) / wallMs,
+    imagesPerSecond: (images * 1000) / wallMs,
+    stageMsPerImage,
+    cpuMsPerFace: cpuMs / faces,
+  };
 }
 
 /**
@@ -85,6 +99,7 @@ async function benchOnnxPipeline(photos: Buffer[], preset: (typeof FACE_PIPELINE
   for (const photo of photos) await pipeline.process(photo);
   const totals: Record<Stage, number> = { decodeMs: 0, detectMs: 0, alignMs: 0, embedMs: 0 };
   let faces = 0;
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   for (let round = 0; round < PIPELINE_ROUNDS; round++) {
     for (const photo of photos) {
@@ -94,8 +109,9 @@ async function benchOnnxPipeline(photos: Buffer[], preset: (typeof FACE_PIPELINE
     }
   }
   const wallMs = performance.now() - started;
+  const cpuMs = cpuMsSince(cpuStart);
   await pipeline.close();
-  return summarise(PIPELINE_ROUNDS * photos.length, faces, wallMs, totals);
+  return summarise(PIPELINE_ROUNDS * photos.length, faces, wallMs, cpuMs, totals);
 }
 
 /** face-api's detectAllFaces().withFaceLandmarks().withFaceDescriptors(), stage by stage as its tasks run them. */
@@ -137,12 +153,13 @@ async function benchReference(photos: Buffer[]): Promise<ThroughputFigures & { b
   await referenceProcess(photos[0], warmUp);
   const totals: Record<Stage, number> = { decodeMs: 0, detectMs: 0, alignMs: 0, embedMs: 0 };
   let faces = 0;
+  const cpuStart = process.cpuUsage();
   const started = performance.now();
   for (let round = 0; round < REFERENCE_ROUNDS; round++) {
     for (const photo of photos) faces += await referenceProcess(photo, totals);
   }
   const wallMs = performance.now() - started;
-  return { ...summarise(REFERENCE_ROUNDS * photos.length, faces, wallMs, totals), backend: `tfjs-${reference.backend}` };
+  return { ...summarise(REFERENCE_ROUNDS * photos.length, faces, wallMs, cpuMsSince(cpuStart), totals), backend: `tfjs-${reference.backend}` };
 }
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -199,12 +216,18 @@ function round(value: number, digits = 1): number {
 
 function printThroughput(label: string, figures: ThroughputFigures): void {
   const stages = STAGES.map((stage) => `${stage.replace('Ms', '')} ${figures.stageMsPerImage[stage].toFixed(1)}`).join(', ');
-  console.log(`${label.padEnd(28)} ${figures.facesPerSecond.toFixed(1).padStart(7)} faces/s  (${figures.faces} faces in ${figures.images} images; ms/image: ${stages})`);
+  console.log(
+    `${label.padEnd(28)} ${figures.facesPerSecond.toFixed(1).padStart(7)} faces/s  ${figures.cpuMsPerFace.toFixed(1).padStart(7)} CPU ms/face  ` +
+      `(${figures.faces} faces in ${figures.images} images; ms/image: ${stages})`,
+  );
 }
 
 async function main(): Promise<void> {
   const photos = demoPhotos();
-  console.log(`faces bench${QUICK ? ' (quick)' : ''}: ${photos.length} demo photos, ${availableParallelism()} cores, node ${process.version}`);
+  console.log(
+    `faces bench${QUICK ? ' (quick)' : ''}: ${photos.length} demo photos, ${availableParallelism()} cores, ` +
+      `load average ${loadavg()[0].toFixed(1)}, node ${process.version}`,
+  );
 
   const onnx = await benchOnnxPipeline(photos, FACE_PIPELINE_PRESETS.scene);
   printThroughput('ONNX pipeline, photos', onnx);
@@ -214,7 +237,8 @@ async function main(): Promise<void> {
   const reference = await benchReference(photos);
   printThroughput(`face-api (${reference.backend})`, reference);
   const speedup = onnx.facesPerSecond / reference.facesPerSecond;
-  console.log(`speed-up over face-api: ${speedup.toFixed(1)}x`);
+  const cpuSpeedup = reference.cpuMsPerFace / onnx.cpuMsPerFace;
+  console.log(`speed-up over face-api: ${speedup.toFixed(1)}x in faces/s, ${cpuSpeedup.toFixed(1)}x in CPU time per face`);
 
   const gallery = benchSearch(GALLERY_IDENTITIES, GALLERY_QUERIES, 5, 1);
   console.log(`gallery top-5 of ${GALLERY_IDENTITIES.toLocaleString('en')}: mean ${gallery.meanMs.toFixed(2)} ms, p95 ${gallery.p95Ms.toFixed(2)} ms`);
@@ -224,19 +248,28 @@ async function main(): Promise<void> {
   const figures = {
     bench: 'faces',
     quick: QUICK,
-    onnx: { facesPerSecond: round(onnx.facesPerSecond), imagesPerSecond: round(onnx.imagesPerSecond, 2), stageMsPerImage: mapValues(onnx.stageMsPerImage) },
+    loadAverage: round(loadavg()[0], 1),
+    onnx: {
+      facesPerSecond: round(onnx.facesPerSecond),
+      imagesPerSecond: round(onnx.imagesPerSecond, 2),
+      cpuMsPerFace: round(onnx.cpuMsPerFace),
+      stageMsPerImage: mapValues(onnx.stageMsPerImage),
+    },
     onnxCheckpointCrops: {
       facesPerSecond: round(onnxCrops.facesPerSecond),
       imagesPerSecond: round(onnxCrops.imagesPerSecond, 2),
+      cpuMsPerFace: round(onnxCrops.cpuMsPerFace),
       stageMsPerImage: mapValues(onnxCrops.stageMsPerImage),
     },
     reference: {
       backend: reference.backend,
       facesPerSecond: round(reference.facesPerSecond, 2),
       imagesPerSecond: round(reference.imagesPerSecond, 2),
+      cpuMsPerFace: round(reference.cpuMsPerFace),
       stageMsPerImage: mapValues(reference.stageMsPerImage),
     },
     speedupOverReference: round(speedup, 2),
+    cpuSpeedupOverReference: round(cpuSpeedup, 2),
     gallerySearch100kMs: { mean: round(gallery.meanMs, 2), p95: round(gallery.p95Ms, 2) },
     search1MMs: { mean: round(store.meanMs), p95: round(store.p95Ms) },
     targets: TARGETS,

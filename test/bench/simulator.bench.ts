@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   const estate = buildDistrictEstate();
 
   const volumeStarted = Date.now();
-  const daily = countDailyVolumes(new DistrictTrafficModel(estate, { seed, faces }), new Date('2026-11-26T12:00:00+08:00'));
+  const daily = countDailyVolumes(
+    new DistrictTrafficModel(estate, { seed, faces }),
+    new Date('2026-11-26T12:00:00+08:00'),
+  );
   const volumeSeconds = (Date.now() - volumeStarted) / 1000;
   console.log('expected daily volumes at 1x (seed 42):');
   console.table({
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
   const after = { ...agent.stats(), at: Date.now() };
   const cpu = process.cpuUsage(cpuBefore);
   const elapsed = (after.at - before.at) / 1000;
-  const offered = (daily.busiestHour.eventsPerS * multiplier);
+  const offered = daily.busiestHour.eventsPerS * multiplier;
   const sim = simulator.stats();
   await agent.stop();
   await broker.dispose();

@@ -4,14 +4,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeMessage, PAYLOAD_VERSION, TopicScheme, type CommandReplyPayload, type DeviceStatusPayload } from '@citywatch/protocol';
+import {
+  decodeMessage,
+  PAYLOAD_VERSION,
+  TopicScheme,
+  type CommandReplyPayload,
+  type DeviceStatusPayload,
+} from '@citywatch/protocol';
 import type { EdgeAgent } from '../../edge-agent/src/agent/edge-agent';
 import { buildDistrictEstate } from '../../edge-agent/src/simulator/district-estate';
 import { createSimulatedDistrict } from '../../edge-agent/src/simulator/simulated-district-agent';
 import { MosquittoProcess } from '../../edge-agent/test-support/mosquitto-process';
 
 const estate = buildDistrictEstate();
-const firstOf = (predicate: (d: (typeof estate.devices)[number]) => boolean) => estate.devices.find(predicate)!.registration.id;
+const firstOf = (predicate: (d: (typeof estate.devices)[number]) => boolean) =>
+  estate.devices.find(predicate)!.registration.id;
 const street = firstOf((d) => d.kind === 'hd_camera');
 const eagle = firstOf((d) => d.kind === 'long_range' && d.hasLoudspeaker);
 const silentEagle = firstOf((d) => d.kind === 'long_range' && !d.hasLoudspeaker);
@@ -64,7 +71,10 @@ describe('edge agent commands round-trip through a broker', () => {
 
   async function command(deviceId: string, name: string, body: unknown): Promise<CommandReplyPayload> {
     const requestId = `req-${++n}`;
-    const payload = typeof body === 'string' ? body : JSON.stringify({ v: PAYLOAD_VERSION, requestId, issuedAt: new Date().toISOString(), ...(body as object) });
+    const payload =
+      typeof body === 'string'
+        ? body
+        : JSON.stringify({ v: PAYLOAD_VERSION, requestId, issuedAt: new Date().toISOString(), ...(body as object) });
     await hub.publishAsync(`${topics.root}/${deviceId}/cmd/${name}`, payload, { qos: 1 });
     const deadline = Date.now() + 10_000;
     while (!replies.has(requestId)) {
@@ -82,29 +92,56 @@ describe('edge agent commands round-trip through a broker', () => {
   });
 
   it('applies a configuration update and refuses unknown settings with the reason', async () => {
-    expect(await command(street, 'config_update', { params: { settings: { heartbeatIntervalS: 15 } } })).toMatchObject({ ok: true });
-    const bad = await command(street, 'config_update', { params: { settings: { colour: 'red', heartbeatIntervalS: 0 } } });
+    expect(await command(street, 'config_update', { params: { settings: { heartbeatIntervalS: 15 } } })).toMatchObject({
+      ok: true,
+    });
+    const bad = await command(street, 'config_update', {
+      params: { settings: { colour: 'red', heartbeatIntervalS: 0 } },
+    });
     expect(bad.ok).toBe(false);
     expect(bad.error).toMatch(/unknown setting "colour"/);
     expect(bad.error).toMatch(/heartbeatIntervalS must be an integer/);
   });
 
   it('moves a long-range camera to a preset; a street camera has no PTZ', async () => {
-    expect(await command(eagle, 'ptz_preset', { params: { preset: 7 } })).toMatchObject({ ok: true, result: { message: expect.stringMatching(/preset 7/) } });
+    expect(await command(eagle, 'ptz_preset', { params: { preset: 7 } })).toMatchObject({
+      ok: true,
+      result: { message: expect.stringMatching(/preset 7/) },
+    });
     const refused = await command(street, 'ptz_preset', { params: { preset: 7 } });
     expect(refused).toMatchObject({ ok: false, error: expect.stringMatching(/has no PTZ control/) });
   });
 
   it('speaks on a loudspeaker only where there is one', async () => {
-    expect(await command(eagle, 'loudspeaker', { params: { message: '请勿占道经营', repeat: 2 } })).toMatchObject({ ok: true });
-    expect(await command(silentEagle, 'loudspeaker', { params: { message: '请勿占道经营' } })).toMatchObject({ ok: false, error: expect.stringMatching(/no loudspeaker/) });
+    expect(await command(eagle, 'loudspeaker', { params: { message: '请勿占道经营', repeat: 2 } })).toMatchObject({
+      ok: true,
+    });
+    expect(await command(silentEagle, 'loudspeaker', { params: { message: '请勿占道经营' } })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/no loudspeaker/),
+    });
   });
 
   it('answers unknown and malformed commands with an error and keeps working', async () => {
-    expect(await command(street, 'self_destruct', { params: {} })).toMatchObject({ ok: false, error: expect.stringMatching(/unknown command "self_destruct"/) });
-    expect(await command(eagle, 'ptz_preset', { params: { preset: 'home' } })).toMatchObject({ ok: false, error: expect.stringMatching(/params of ptz_preset are invalid/) });
-    expect(await command(street, 'snapshot', { params: {}, issuedAt: 'yesterday' })).toMatchObject({ ok: false, error: expect.stringMatching(/malformed command/) });
-    expect(await command(street, 'snapshot', { params: {}, issuedAt: new Date(Date.now() - 5000).toISOString(), expiresAt: new Date(Date.now() - 1000).toISOString() })).toMatchObject({ ok: false, error: expect.stringMatching(/expired/) });
+    expect(await command(street, 'self_destruct', { params: {} })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/unknown command "self_destruct"/),
+    });
+    expect(await command(eagle, 'ptz_preset', { params: { preset: 'home' } })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/params of ptz_preset are invalid/),
+    });
+    expect(await command(street, 'snapshot', { params: {}, issuedAt: 'yesterday' })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/malformed command/),
+    });
+    expect(
+      await command(street, 'snapshot', {
+        params: {},
+        issuedAt: new Date(Date.now() - 5000).toISOString(),
+        expiresAt: new Date(Date.now() - 1000).toISOString(),
+      }),
+    ).toMatchObject({ ok: false, error: expect.stringMatching(/expired/) });
     // Not JSON at all: no requestId to answer to; the agent logs it and goes on.
     await hub.publishAsync(`${topics.root}/${street}/cmd/snapshot`, '{not json', { qos: 1 });
     expect(await command(street, 'snapshot', { params: {} })).toMatchObject({ ok: true });
@@ -115,7 +152,8 @@ describe('edge agent commands round-trip through a broker', () => {
     expect(await command(eagle, 'reboot', { params: { delayS: 0 } })).toMatchObject({ ok: true });
     const deadline = Date.now() + 15_000;
     const seen = () => statuses.filter((s) => s.deviceId === eagle).map((s) => `${s.state}:${s.reason}`);
-    while (!seen().includes('online:reconnect') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!seen().includes('online:reconnect') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seen()).toEqual(['offline:last_will', 'online:reconnect']);
   });
 });

@@ -7,12 +7,20 @@ import { EdgeAgent } from '../../edge-agent/src/agent/edge-agent';
 import { EventCollector } from '../../edge-agent/test-support/event-collector';
 import { MosquittoProcess } from '../../edge-agent/test-support/mosquitto-process';
 
-const devices = [1, 2, 3].map((serial) => ({ id: makeDeviceId({ kind: 'hd_camera', serial }), kind: 'hd_camera' as const }));
+const devices = [1, 2, 3].map((serial) => ({
+  id: makeDeviceId({ kind: 'hd_camera', serial }),
+  kind: 'hd_camera' as const,
+}));
 
 function incident(n: number) {
   return {
     kind: 'incident' as const,
-    payload: { at: new Date().toISOString(), kind: 'illegal_parking' as const, confidence: 0.9, description: `event ${n}` },
+    payload: {
+      at: new Date().toISOString(),
+      kind: 'illegal_parking' as const,
+      confidence: 0.9,
+      description: `event ${n}`,
+    },
   };
 }
 

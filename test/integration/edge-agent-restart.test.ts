@@ -12,17 +12,24 @@ const devices = [11, 12, 13].map((serial) => makeDeviceId({ kind: 'hd_camera', s
 
 /** The agent as its own process (`citywatch-agent run`), so the test can SIGKILL it. */
 function startAgent(configPath: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(repository, 'edge-agent/src/cli.ts'), 'run', '--config', configPath], {
-    cwd: repository,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: 'error' },
-  });
+  return spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repository, 'edge-agent/src/cli.ts'), 'run', '--config', configPath],
+    {
+      cwd: repository,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, LOG_LEVEL: 'error' },
+    },
+  );
 }
 
 async function waitHealthy(port: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -75,8 +82,18 @@ describe('edge agent killed with SIGKILL mid-stream', () => {
         const status = await fetch(`http://127.0.0.1:${port}/api/v1/notifications`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ deviceId, type: 'incident', eventId, time: new Date().toISOString(), incidentKind: 'crowding', confidence: 0.7 }),
-        }).then((r) => r.status, () => 0);
+          body: JSON.stringify({
+            deviceId,
+            type: 'incident',
+            eventId,
+            time: new Date().toISOString(),
+            incidentKind: 'crowding',
+            confidence: 0.7,
+          }),
+        }).then(
+          (r) => r.status,
+          () => 0,
+        );
         if (status === 202) {
           accepted.get(deviceId)!.push(eventId);
           n += 1;
@@ -104,7 +121,11 @@ describe('edge agent killed with SIGKILL mid-stream', () => {
     expect(atKill).toBeGreaterThan(30);
     expect(total).toBeGreaterThan(atKill);
     const acceptedIds = new Set([...accepted.values()].flat());
-    await collector.waitFor(() => [...acceptedIds].every((id) => collector.seen.has(id)), 30_000, `${total} accepted events`);
+    await collector.waitFor(
+      () => [...acceptedIds].every((id) => collector.seen.has(id)),
+      30_000,
+      `${total} accepted events`,
+    );
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
 

@@ -57,7 +57,12 @@ describe('the district simulator against a real broker', () => {
       .filter((decoded): decoded is { ok: true; value: HeartbeatPayload } => decoded.ok);
     expect(new Set(heartbeats.map((h) => h.value.deviceId)).size).toBe(309);
     const health = heartbeats[0].value.health;
-    expect(health).toMatchObject({ fps: expect.any(Number), cpuPercent: expect.any(Number), temperatureC: expect.any(Number), spoolDepth: expect.any(Number) });
+    expect(health).toMatchObject({
+      fps: expect.any(Number),
+      cpuPercent: expect.any(Number),
+      temperatureC: expect.any(Number),
+      spoolDepth: expect.any(Number),
+    });
 
     // After the clean stop every device's retained status says offline, shutdown.
     const reader = await mqtt.connectAsync(broker.url);

@@ -79,7 +79,10 @@ export class EdgeAgent implements DeviceLinks {
   constructor(private readonly options: EdgeAgentOptions) {
     this.logger = options.logger ?? silentLogger;
     this.topics = new TopicScheme(options.topicRoot);
-    this.spool = new SqliteSpool({ path: options.spool?.path ?? join(options.dataDir, 'spool.sqlite'), ...options.spool });
+    this.spool = new SqliteSpool({
+      path: options.spool?.path ?? join(options.dataDir, 'spool.sqlite'),
+      ...options.spool,
+    });
     this.hostHealth = new HostHealthProbe(options.dataDir);
     this.dispatcher = new CommandDispatcher(this.topics, this.logger);
     this.sources = options.sources ?? [];
@@ -134,10 +137,14 @@ export class EdgeAgent implements DeviceLinks {
       return;
     }
     this.started = false;
-    for (const source of this.sources) await source.stop().catch((error: unknown) => this.logger.warn('source stop failed', { error }));
+    for (const source of this.sources)
+      await source.stop().catch((error: unknown) => this.logger.warn('source stop failed', { error }));
     this.spool.commitNow();
     const deadline = Date.now() + drainMs;
-    while (Date.now() < deadline && [...this.runtimes.values()].some((r) => r.connection.connected && r.publisher.stats().inFlight > 0)) {
+    while (
+      Date.now() < deadline &&
+      [...this.runtimes.values()].some((r) => r.connection.connected && r.publisher.stats().inFlight > 0)
+    ) {
       await delay(50);
     }
     for (const runtime of this.runtimes.values()) {
@@ -219,7 +226,8 @@ export class EdgeAgent implements DeviceLinks {
       intervalS: settings.values.heartbeatIntervalS,
       health: () => this.deviceHealth(device.id),
     });
-    const controls = this.sources.map((source) => source.controls?.(device.id)).find((found) => found !== undefined) ?? {};
+    const controls =
+      this.sources.map((source) => source.controls?.(device.id)).find((found) => found !== undefined) ?? {};
     connection.on('online', (first) => {
       if (!first) {
         publisher.markBacklog();
@@ -234,7 +242,13 @@ export class EdgeAgent implements DeviceLinks {
     });
     connection.on('command', (topic, payload) => {
       void this.dispatcher.handle(
-        { deviceId: device.id, kind: device.kind, controls, settings, reply: (reply) => connection.publishReply(reply) },
+        {
+          deviceId: device.id,
+          kind: device.kind,
+          controls,
+          settings,
+          reply: (reply) => connection.publishReply(reply),
+        },
         topic,
         payload,
       );

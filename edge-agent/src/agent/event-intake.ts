@@ -1,4 +1,10 @@
-import { encodeMessage, PAYLOAD_VERSION, ProtocolError, type EventKind, type MessagePayload } from '@citywatch/protocol';
+import {
+  encodeMessage,
+  PAYLOAD_VERSION,
+  ProtocolError,
+  type EventKind,
+  type MessagePayload,
+} from '@citywatch/protocol';
 import { SpoolFullError, type EventPriority, type NewSpoolEntry, type SpoolEntry } from '../spool/spool-types';
 import { EventRejectedError, type AcceptedEvent, type EventDraft, type EventSink } from '../sources/event-source';
 import { uuidV7 } from '../util/uuid-v7';
@@ -36,7 +42,11 @@ export class EventIntake implements EventSink {
     return { ...this.counters };
   }
 
-  async submit(deviceId: string, draft: EventDraft, options: { priority?: EventPriority } = {}): Promise<AcceptedEvent> {
+  async submit(
+    deviceId: string,
+    draft: EventDraft,
+    options: { priority?: EventPriority } = {},
+  ): Promise<AcceptedEvent> {
     try {
       if (!this.options.isKnownDevice(deviceId)) {
         throw new EventRejectedError('unknown_device', `device ${deviceId} is not configured on this agent`);

@@ -47,7 +47,8 @@ export class CommandDispatcher {
     let name: string;
     try {
       const parsed = this.topics.parse(topic);
-      if (parsed.channel !== 'command' || parsed.deviceId !== target.deviceId) throw new TopicError('not a command for this device', topic);
+      if (parsed.channel !== 'command' || parsed.deviceId !== target.deviceId)
+        throw new TopicError('not a command for this device', topic);
       name = parsed.name;
     } catch (error) {
       log.warn('ignored a message on an unexpected topic', { topic, error });
@@ -95,7 +96,9 @@ export class CommandDispatcher {
     log.info('command handled', { command: name, requestId, ok: reply.ok, error: reply.error });
     await this.send(target, requestId, reply);
     if (afterReply) {
-      afterReply().catch((error: unknown) => log.error('command follow-up failed', { command: name, requestId, error }));
+      afterReply().catch((error: unknown) =>
+        log.error('command follow-up failed', { command: name, requestId, error }),
+      );
     }
     return reply;
   }

@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { DEFAULT_TOPIC_ROOT, DEVICE_ID_PATTERN, DEVICE_KINDS, DIRECTIONS, isDeviceId, type DeviceKind } from '@citywatch/protocol';
+import {
+  DEFAULT_TOPIC_ROOT,
+  DEVICE_ID_PATTERN,
+  DEVICE_KINDS,
+  DIRECTIONS,
+  isDeviceId,
+  type DeviceKind,
+} from '@citywatch/protocol';
 
 const DeviceConfig = Type.Object(
   {
@@ -87,7 +94,9 @@ export const AgentConfigSchema = Type.Object(
       ),
     ),
     heartbeatIntervalS: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600 })),
-    images: Type.Optional(Type.Object({ publicBaseUrl: Type.Optional(Type.String()) }, { additionalProperties: false })),
+    images: Type.Optional(
+      Type.Object({ publicBaseUrl: Type.Optional(Type.String()) }, { additionalProperties: false }),
+    ),
     devices: Type.Array(DeviceConfig, { minItems: 1 }),
     sources: Type.Optional(Type.Array(SourceConfig)),
   },
@@ -124,13 +133,20 @@ export function loadAgentConfig(path: string | undefined, env: NodeJS.ProcessEnv
       throw new ConfigError([`${path}: ${(error as Error).message}`]);
     }
   }
-  const config = structuredClone(raw) as Record<string, any>;
+  type Loose = Record<string, unknown> & {
+    broker?: object;
+    publish?: object;
+    devices?: Record<string, unknown>[];
+    dataDir?: string;
+  };
+  const config = structuredClone(raw) as Loose;
   if (env.CITYWATCH_BROKER_URL) config.broker = { ...(config.broker ?? {}), url: env.CITYWATCH_BROKER_URL };
   if (env.CITYWATCH_TOPIC_ROOT) config.topicRoot = env.CITYWATCH_TOPIC_ROOT;
   if (env.CITYWATCH_DATA_DIR) config.dataDir = env.CITYWATCH_DATA_DIR;
-  if (env.CITYWATCH_BACKLOG_RATE) config.publish = { ...(config.publish ?? {}), backlogRatePerS: Number(env.CITYWATCH_BACKLOG_RATE) };
+  if (env.CITYWATCH_BACKLOG_RATE)
+    config.publish = { ...(config.publish ?? {}), backlogRatePerS: Number(env.CITYWATCH_BACKLOG_RATE) };
   if (env.CITYWATCH_DEVICE_ID) {
-    const devices = (config.devices ?? []) as Record<string, unknown>[];
+    const devices = config.devices ?? [];
     if (!devices.some((device) => device.id === env.CITYWATCH_DEVICE_ID)) {
       devices.push({ id: env.CITYWATCH_DEVICE_ID, kind: (env.CITYWATCH_DEVICE_KIND ?? '') as DeviceKind });
     }
@@ -146,10 +162,12 @@ export function loadAgentConfig(path: string | undefined, env: NodeJS.ProcessEnv
       (device.secretEnv ? env[device.secretEnv] : undefined) ??
       (device.id === env.CITYWATCH_DEVICE_ID ? env.CITYWATCH_DEVICE_SECRET : undefined);
     if (fromEnv) device.secret = fromEnv;
-    if (device.secretEnv && !device.secret) problems.push(`/devices/${device.id}: environment variable ${device.secretEnv} is not set`);
+    if (device.secretEnv && !device.secret)
+      problems.push(`/devices/${device.id}: environment variable ${device.secretEnv} is not set`);
   }
   const ids = typed.devices.map((device) => device.id);
-  for (const id of new Set(ids.filter((id, index) => ids.indexOf(id) !== index))) problems.push(`/devices: ${id} is listed twice`);
+  for (const id of new Set(ids.filter((id, index) => ids.indexOf(id) !== index)))
+    problems.push(`/devices: ${id} is listed twice`);
   for (const source of typed.sources ?? []) {
     if (source.type === 'folder' && source.deviceId && !ids.includes(source.deviceId)) {
       problems.push(`/sources: folder ${source.path} names device ${source.deviceId}, which is not in /devices`);

@@ -142,8 +142,11 @@ export class DeviceConnection extends EventEmitter<DeviceConnectionEvents> imple
     if (client.connected) {
       await new Promise<void>((resolve) => {
         const { qos, retain } = TOPIC_POLICY.status;
-        client.publish(this.options.topics.status(this.deviceId), this.statusPayload('offline', 'shutdown'), { qos, retain }, () =>
-          resolve(),
+        client.publish(
+          this.options.topics.status(this.deviceId),
+          this.statusPayload('offline', 'shutdown'),
+          { qos, retain },
+          () => resolve(),
         );
         setTimeout(resolve, 2000).unref();
       });
@@ -186,7 +189,12 @@ export class DeviceConnection extends EventEmitter<DeviceConnectionEvents> imple
       reconnectPeriod: broker.reconnectPeriodMs ?? 2000,
       connectTimeout: broker.connectTimeoutMs ?? 10_000,
       protocolVersion: 4,
-      will: { topic: topics.status(identity.deviceId), payload: this.statusPayload('offline', 'last_will'), qos, retain },
+      will: {
+        topic: topics.status(identity.deviceId),
+        payload: this.statusPayload('offline', 'last_will'),
+        qos,
+        retain,
+      },
       rejectUnauthorized: broker.rejectUnauthorized ?? true,
       ca: broker.caFile ? readFileSync(broker.caFile) : undefined,
       cert: broker.certFile ? readFileSync(broker.certFile) : undefined,
@@ -200,9 +208,13 @@ export class DeviceConnection extends EventEmitter<DeviceConnectionEvents> imple
         qos,
         retain,
       });
-      client.subscribe(topics.deviceCommandSubscription(identity.deviceId), { qos: TOPIC_POLICY.command.qos }, (error) => {
-        if (error) this.logger.error('command subscription failed', { error });
-      });
+      client.subscribe(
+        topics.deviceCommandSubscription(identity.deviceId),
+        { qos: TOPIC_POLICY.command.qos },
+        (error) => {
+          if (error) this.logger.error('command subscription failed', { error });
+        },
+      );
       this.logger.info('connected to the broker', { first });
       this.emit('online', first);
     });

@@ -11,7 +11,15 @@ class MemorySpool implements SpoolQueue {
   add(count: number): void {
     for (let i = 0; i < count; i += 1) {
       const seq = (this.entries.at(-1)?.seq ?? this.removed.length) + 1;
-      this.entries.push({ seq, deviceId: DEVICE, kind: 'incident', eventId: `e-${seq}`, priority: 'alert', payload: Buffer.from(`${seq}`), spooledAt: 0 });
+      this.entries.push({
+        seq,
+        deviceId: DEVICE,
+        kind: 'incident',
+        eventId: `e-${seq}`,
+        priority: 'alert',
+        payload: Buffer.from(`${seq}`),
+        spooledAt: 0,
+      });
     }
   }
   readAfter(_deviceId: string, afterSeq: number, limit: number): SpoolEntry[] {
@@ -71,7 +79,14 @@ describe('DevicePublisher', () => {
     const spool = new MemorySpool();
     const channel = new ManualChannel();
     spool.add(30);
-    const publisher = new DevicePublisher({ deviceId: DEVICE, topics, spool, channel, window: 100, backlogRatePerS: 100 });
+    const publisher = new DevicePublisher({
+      deviceId: DEVICE,
+      topics,
+      spool,
+      channel,
+      window: 100,
+      backlogRatePerS: 100,
+    });
     publisher.start();
     const acknowledgeAll = () => channel.sent.forEach((s) => s.done());
     const started = Date.now();

@@ -11,7 +11,10 @@ export interface HubClientOptions {
 export async function importRegistry(options: HubClientOptions, body: RegistryImport): Promise<RegistryImportResult> {
   const response = await fetch(new URL('/api/registry/import', options.hubUrl), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
     body: JSON.stringify(body),
   });
   const text = await response.text();
@@ -20,7 +23,11 @@ export async function importRegistry(options: HubClientOptions, body: RegistryIm
 }
 
 /** Polls {hubUrl}/health until it answers 200 with status ok. */
-export async function waitForHub(hubUrl: string, timeoutMs = 60_000, isAlive: () => boolean = () => true): Promise<void> {
+export async function waitForHub(
+  hubUrl: string,
+  timeoutMs = 60_000,
+  isAlive: () => boolean = () => true,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline && isAlive()) {

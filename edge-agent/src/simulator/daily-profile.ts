@@ -9,12 +9,14 @@ function normalise(weights: number[]): number[] {
 
 /** Commuter traffic: morning and evening peaks, a quiet night. */
 export const VEHICLE_PROFILE = normalise([
-  0.6, 0.4, 0.3, 0.3, 0.5, 1.4, 3.6, 7.6, 8.4, 6.2, 5.0, 5.0, 5.2, 5.0, 5.1, 5.4, 6.4, 8.2, 8.0, 5.6, 4.0, 3.0, 2.0, 1.1,
+  0.6, 0.4, 0.3, 0.3, 0.5, 1.4, 3.6, 7.6, 8.4, 6.2, 5.0, 5.0, 5.2, 5.0, 5.1, 5.4, 6.4, 8.2, 8.0, 5.6, 4.0, 3.0, 2.0,
+  1.1,
 ]);
 
 /** People on foot: later start than cars, a lunchtime bump, busy evenings. */
 export const PEDESTRIAN_PROFILE = normalise([
-  0.3, 0.2, 0.1, 0.1, 0.2, 0.8, 2.6, 6.4, 7.6, 6.0, 5.6, 6.2, 6.8, 5.8, 5.4, 5.8, 6.8, 8.2, 8.0, 6.4, 4.6, 3.0, 1.6, 0.8,
+  0.3, 0.2, 0.1, 0.1, 0.2, 0.8, 2.6, 6.4, 7.6, 6.0, 5.6, 6.2, 6.8, 5.8, 5.4, 5.8, 6.8, 8.2, 8.0, 6.4, 4.6, 3.0, 1.6,
+  0.8,
 ]);
 
 /** Urban-management incidents, by kind, follow the life of the street. */

@@ -78,7 +78,11 @@ export function countDailyVolumes(model: DistrictTrafficModel, day: Date = new D
   for (const count of plateCounts.values()) if (count > 1) repeated += count;
   volumes.repeatPlateShare = volumes.passages > 0 ? Math.round((repeated / volumes.passages) * 1000) / 1000 : 0;
   const busiest = perHour.indexOf(Math.max(...perHour));
-  volumes.busiestHour = { hour: busiest, events: perHour[busiest], eventsPerS: Math.round((perHour[busiest] / 3600) * 10) / 10 };
+  volumes.busiestHour = {
+    hour: busiest,
+    events: perHour[busiest],
+    eventsPerS: Math.round((perHour[busiest] / 3600) * 10) / 10,
+  };
   volumes.averageEventsPerS = Math.round((volumes.total / 86_400) * 10) / 10;
   return volumes;
 }

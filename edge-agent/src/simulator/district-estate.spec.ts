@@ -14,7 +14,9 @@ describe('district estate', () => {
     expect(estate.tollgates.reduce((sum, gate) => sum + gate.lanes.length, 0)).toBe(48);
     expect(count('long_range')).toBe(ESTATE_COUNTS.longRangeCameras);
     expect(count('face_checkpoint')).toBe(ESTATE_COUNTS.faceCheckpoints);
-    expect(new Set(estate.devices.filter((d) => d.face).map((d) => d.registration.place)).size).toBe(ESTATE_COUNTS.faceLocations);
+    expect(new Set(estate.devices.filter((d) => d.face).map((d) => d.registration.place)).size).toBe(
+      ESTATE_COUNTS.faceLocations,
+    );
   });
 
   it('uses unique region-230108 ids whose type code matches the kind', () => {
@@ -35,7 +37,9 @@ describe('district estate', () => {
     const body = districtRegistry(estate);
     expect([...check.Errors(body)].map((error) => `${error.path}: ${error.message}`)).toEqual([]);
     const laneDevices = new Set(body.tollgates.flatMap((gate) => gate.lanes.map((lane) => lane.deviceId)));
-    expect(body.devices.filter((device) => device.kind === 'checkpoint').every((device) => laneDevices.has(device.id))).toBe(true);
+    expect(
+      body.devices.filter((device) => device.kind === 'checkpoint').every((device) => laneDevices.has(device.id)),
+    ).toBe(true);
     expect(body.devices.filter((device) => device.hasLoudspeaker).length).toBe(10);
   });
 });

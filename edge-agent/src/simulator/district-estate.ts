@@ -18,7 +18,8 @@ export const ESTATE_COUNTS = {
   faceLocations: 56,
 } as const;
 
-export type FacePlaceType = 'transit' | 'factory_gate' | 'hospital' | 'school' | 'market' | 'park' | 'commerce' | 'residential';
+export type FacePlaceType =
+  'transit' | 'factory_gate' | 'hospital' | 'school' | 'market' | 'park' | 'commerce' | 'residential';
 
 /** Faces per camera per day at 1x, by kind of place. */
 export const FACES_PER_CAMERA_DAY: Readonly<Record<FacePlaceType, number>> = {
@@ -44,7 +45,13 @@ export interface EstateDevice {
   kind: DeviceKind;
   point: PlanPoint;
   /** Lanes: the road, limit and direction; faces: the kind of place. */
-  lane?: { tollgateId: string; laneNo: number; direction: TollgateRegistration['lanes'][number]['direction']; speedLimitKmh: number; vehiclesPerDay: number };
+  lane?: {
+    tollgateId: string;
+    laneNo: number;
+    direction: TollgateRegistration['lanes'][number]['direction'];
+    speedLimitKmh: number;
+    vehiclesPerDay: number;
+  };
   face?: { placeType: FacePlaceType; facesPerDay: number };
   hasLoudspeaker: boolean;
 }
@@ -120,8 +127,14 @@ export function buildDistrictEstate(): DistrictEstate {
   // Checkpoint sites: the entrances first, then the busiest arterial crossings.
   const gradeRank = { entrance: 0, arterial: 1, secondary: 2 } as const;
   const sites = [...crossings]
-    .sort((a, b) => Math.min(gradeRank[a.ns.grade], gradeRank[a.ew.grade]) - Math.min(gradeRank[b.ns.grade], gradeRank[b.ew.grade]) ||
-      gradeRank[a.ns.grade] + gradeRank[a.ew.grade] - (gradeRank[b.ns.grade] + gradeRank[b.ew.grade]) || a.point.x - b.point.x || a.point.y - b.point.y)
+    .sort(
+      (a, b) =>
+        Math.min(gradeRank[a.ns.grade], gradeRank[a.ew.grade]) -
+          Math.min(gradeRank[b.ns.grade], gradeRank[b.ew.grade]) ||
+        gradeRank[a.ns.grade] + gradeRank[a.ew.grade] - (gradeRank[b.ns.grade] + gradeRank[b.ew.grade]) ||
+        a.point.x - b.point.x ||
+        a.point.y - b.point.y,
+    )
     .slice(0, ESTATE_COUNTS.checkpointSites);
   const laneCounts = [6, 4, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3];
   sites.forEach((site, index) => {
@@ -132,10 +145,16 @@ export function buildDistrictEstate(): DistrictEstate {
     for (let laneNo = 1; laneNo <= laneCounts[index]; laneNo += 1) {
       const direction = directions[laneNo <= Math.ceil(laneCounts[index] / 2) ? 0 : 1];
       const vehiclesPerDay = Math.round(VEHICLES_PER_LANE_DAY[road.grade] * (0.85 + random.next() * 0.3));
-      const registration = register('checkpoint', site.point, `${site.name} 卡口 ${laneNo}车道`, `${road.name} ${site.name}`, {
-        tollgateId,
-        laneNo,
-      });
+      const registration = register(
+        'checkpoint',
+        site.point,
+        `${site.name} 卡口 ${laneNo}车道`,
+        `${road.name} ${site.name}`,
+        {
+          tollgateId,
+          laneNo,
+        },
+      );
       lanes.push({ laneNo, direction, speedLimitKmh: road.speedLimitKmh, deviceId: registration.id });
       devices.push({
         registration,
@@ -174,7 +193,10 @@ export function buildDistrictEstate(): DistrictEstate {
 
   // Long-range cameras on high points, spread over the district; ten carry a loudspeaker.
   for (let index = 0; index < ESTATE_COUNTS.longRangeCameras; index += 1) {
-    const point = { x: -2600 + (index % 4) * 1750 + random.int(-200, 200), y: -2400 + Math.floor(index / 4) * 2400 + random.int(-200, 200) };
+    const point = {
+      x: -2600 + (index % 4) * 1750 + random.int(-200, 200),
+      y: -2400 + Math.floor(index / 4) * 2400 + random.int(-200, 200),
+    };
     const hasLoudspeaker = index < 10;
     const name = `高点${String(index + 1).padStart(2, '0')} 高音鹰超远距摄像机`;
     devices.push({

@@ -2,7 +2,13 @@ import { MESSAGES } from '@citywatch/protocol';
 import type { DeviceControls } from '../commands/device-controls';
 import type { Health } from '../health/host-health';
 import { ImageStore } from '../images/image-store';
-import { EventRejectedError, type DeviceLinks, type EventSink, type EventSource, type SourceContext } from '../sources/event-source';
+import {
+  EventRejectedError,
+  type DeviceLinks,
+  type EventSink,
+  type EventSource,
+  type SourceContext,
+} from '../sources/event-source';
 import { silentLogger, type Logger } from '../util/logger';
 import type { DistrictEstate } from './district-estate';
 import { DistrictTrafficModel, SLICE_MS, type SimEvent, type SimFault } from './district-traffic-model';
@@ -64,7 +70,15 @@ export class DistrictSimulator implements EventSource {
   private queueHead = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
-  private readonly counters = { generated: 0, submitted: 0, accepted: 0, notCaptured: 0, outages: 0, outstanding: 0, lagMs: 0 };
+  private readonly counters = {
+    generated: 0,
+    submitted: 0,
+    accepted: 0,
+    notCaptured: 0,
+    outages: 0,
+    outstanding: 0,
+    lagMs: 0,
+  };
   private readonly rejected: Record<string, number> = {};
 
   constructor(private readonly options: DistrictSimulatorOptions) {
@@ -106,7 +120,8 @@ export class DistrictSimulator implements EventSource {
     this.sink = undefined;
     for (const device of this.devices.values()) device.stop();
     const deadline = Date.now() + 5000;
-    while (this.counters.outstanding > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (this.counters.outstanding > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 20));
   }
 
   health(deviceId: string): Partial<Health> {
@@ -139,7 +154,9 @@ export class DistrictSimulator implements EventSource {
       this.nextSlice += SLICE_MS;
       const fresh: Scheduled[] = [
         ...events.filter((event) => event.simTime >= this.simStart),
-        ...(this.options.faults === false ? [] : faults.filter((f) => f.simTime >= this.simStart).map((f) => ({ ...f, phase: 'start' as const }))),
+        ...(this.options.faults === false
+          ? []
+          : faults.filter((f) => f.simTime >= this.simStart).map((f) => ({ ...f, phase: 'start' as const }))),
       ].sort((a, b) => a.simTime - b.simTime);
       this.counters.generated += events.length;
       this.queue = this.queue.slice(this.queueHead).concat(fresh);
@@ -174,7 +191,11 @@ export class DistrictSimulator implements EventSource {
     const simNow = this.simNow();
     if (fault.type === 'outage') {
       this.counters.outages += 1;
-      this.logger.info('simulated outage', { deviceId: fault.deviceId, cause: fault.cause, minutes: fault.durationMs / 60_000 });
+      this.logger.info('simulated outage', {
+        deviceId: fault.deviceId,
+        cause: fault.cause,
+        minutes: fault.durationMs / 60_000,
+      });
       device.outage(fault.cause ?? 'network', fault.durationMs);
       return;
     }

@@ -21,7 +21,12 @@ describe('DistrictTrafficModel', () => {
     const model = new DistrictTrafficModel(estate, { seed: 3, rateMultiplier: 5 });
     const { events } = model.generateSlice(morning);
     for (const event of events) {
-      const payload = { ...event.draft.payload, v: PAYLOAD_VERSION, eventId: `sim-${event.simTime}-0001`, deviceId: event.deviceId };
+      const payload = {
+        ...event.draft.payload,
+        v: PAYLOAD_VERSION,
+        eventId: `sim-${event.simTime}-0001`,
+        deviceId: event.deviceId,
+      };
       expect(() => encodeMessage(event.draft.kind, payload as never, { now: morning })).not.toThrow();
       expect(event.simTime).toBeGreaterThanOrEqual(morning);
       expect(event.simTime).toBeLessThan(morning + SLICE_MS);

@@ -2,7 +2,14 @@ import { INCIDENT_KINDS, type IncidentEventPayload, type PassageEventPayload } f
 import type { EventPriority } from '../spool/spool-types';
 import type { EventDraft } from '../sources/event-source';
 import { hashString, SeededRandom } from '../util/seeded-random';
-import { FLAT_PROFILE, INCIDENT_PROFILES, localHour, PEDESTRIAN_PROFILE, ratePerSecond, VEHICLE_PROFILE } from './daily-profile';
+import {
+  FLAT_PROFILE,
+  INCIDENT_PROFILES,
+  localHour,
+  PEDESTRIAN_PROFILE,
+  ratePerSecond,
+  VEHICLE_PROFILE,
+} from './daily-profile';
 import type { DistrictEstate, EstateDevice } from './district-estate';
 import type { FaceGallery } from './face-gallery';
 import { VehiclePopulation, type Vehicle } from './vehicle-population';
@@ -98,7 +105,8 @@ export class DistrictTrafficModel {
     const people = options.faces?.people ?? [];
     const pick = new SeededRandom(`watchlist:${options.seed}`);
     const chosen = new Set<string>();
-    while (chosen.size < Math.min(options.watchlistedPeople ?? 3, people.length)) chosen.add(pick.pick(people).personId);
+    while (chosen.size < Math.min(options.watchlistedPeople ?? 3, people.length))
+      chosen.add(pick.pick(people).personId);
     this.watchlistedPersonIds = [...chosen];
   }
 
@@ -117,15 +125,25 @@ export class DistrictTrafficModel {
       const random = new SeededRandom((this.seedHash ^ hashString(`${device.registration.id}:${sliceStart}`)) >>> 0);
       const at = () => sliceStart + Math.floor(random.next() * SLICE_MS);
       if (device.lane) {
-        const count = random.poisson(ratePerSecond(VEHICLE_PROFILE, device.lane.vehiclesPerDay, middle) * sliceS * this.multiplier);
+        const count = random.poisson(
+          ratePerSecond(VEHICLE_PROFILE, device.lane.vehiclesPerDay, middle) * sliceS * this.multiplier,
+        );
         for (let i = 0; i < count; i += 1) events.push(this.passage(device, at(), random));
       } else if (device.face && this.facesEnabled) {
-        const count = random.poisson(ratePerSecond(PEDESTRIAN_PROFILE, device.face.facesPerDay, middle) * sliceS * this.multiplier);
+        const count = random.poisson(
+          ratePerSecond(PEDESTRIAN_PROFILE, device.face.facesPerDay, middle) * sliceS * this.multiplier,
+        );
         for (let i = 0; i < count; i += 1) events.push(this.face(device, at(), random));
       }
-      const incidents = device.kind === 'hd_camera' ? STREET_INCIDENTS_PER_DAY : device.kind === 'long_range' ? LONG_RANGE_INCIDENTS_PER_DAY : {};
+      const incidents =
+        device.kind === 'hd_camera'
+          ? STREET_INCIDENTS_PER_DAY
+          : device.kind === 'long_range'
+            ? LONG_RANGE_INCIDENTS_PER_DAY
+            : {};
       for (const [kind, perDay] of Object.entries(incidents) as [IncidentKind, number][]) {
-        const profile = kind in INCIDENT_PROFILES ? INCIDENT_PROFILES[kind as keyof typeof INCIDENT_PROFILES] : FLAT_PROFILE;
+        const profile =
+          kind in INCIDENT_PROFILES ? INCIDENT_PROFILES[kind as keyof typeof INCIDENT_PROFILES] : FLAT_PROFILE;
         const count = random.poisson(ratePerSecond(profile, perDay, middle) * sliceS * this.multiplier);
         for (let i = 0; i < count; i += 1) events.push(this.incident(device, kind, at(), random));
       }
@@ -133,13 +151,29 @@ export class DistrictTrafficModel {
       if (faultChance(FAULTS_PER_DAY.outage)) {
         const cause = random.chance(0.7) ? 'network' : 'power';
         const minutes = cause === 'network' ? random.int(2, 20) : random.int(1, 10);
-        faults.push({ type: 'outage', cause, deviceId: device.registration.id, simTime: at(), durationMs: minutes * 60_000 });
+        faults.push({
+          type: 'outage',
+          cause,
+          deviceId: device.registration.id,
+          simTime: at(),
+          durationMs: minutes * 60_000,
+        });
       }
       if (device.kind !== 'checkpoint' && faultChance(FAULTS_PER_DAY.videoLoss)) {
-        faults.push({ type: 'video_loss', deviceId: device.registration.id, simTime: at(), durationMs: random.int(2, 20) * 60_000 });
+        faults.push({
+          type: 'video_loss',
+          deviceId: device.registration.id,
+          simTime: at(),
+          durationMs: random.int(2, 20) * 60_000,
+        });
       }
       if (device.kind !== 'checkpoint' && faultChance(FAULTS_PER_DAY.tamper)) {
-        faults.push({ type: 'tamper', deviceId: device.registration.id, simTime: at(), durationMs: random.int(5, 30) * 60_000 });
+        faults.push({
+          type: 'tamper',
+          deviceId: device.registration.id,
+          simTime: at(),
+          durationMs: random.int(5, 30) * 60_000,
+        });
       }
     }
     events.sort((a, b) => a.simTime - b.simTime);
@@ -156,14 +190,22 @@ export class DistrictTrafficModel {
     return this.incident(device, fault.type, fault.simTime, random);
   }
 
-  private passage(device: EstateDevice, simTime: number, random: SeededRandom, forced?: Vehicle, tags: SimEvent['tags'] = []): SimEvent {
+  private passage(
+    device: EstateDevice,
+    simTime: number,
+    random: SeededRandom,
+    forced?: Vehicle,
+    tags: SimEvent['tags'] = [],
+  ): SimEvent {
     const lane = device.lane!;
     const vehicle = forced ?? this.population.draw(random);
     const hour = localHour(simTime);
     const rushHour = (hour >= 7 && hour < 9) || (hour >= 17 && hour < 19);
     const flow = lane.speedLimitKmh * (rushHour ? 0.62 : 0.86);
     const speeding = vehicle.speeder ? random.chance(0.5) : random.chance(0.01);
-    const speed = speeding ? lane.speedLimitKmh * (1.12 + random.next() * 0.45) : random.normal(flow, lane.speedLimitKmh * 0.1);
+    const speed = speeding
+      ? lane.speedLimitKmh * (1.12 + random.next() * 0.45)
+      : random.normal(flow, lane.speedLimitKmh * 0.1);
     const unreadable = !forced && random.chance(UNREADABLE_PLATE_SHARE);
     const plateConfidence = unreadable ? 0.2 + random.next() * 0.3 : 0.86 + random.next() * 0.135;
     const payload: PassageEventPayload = {
@@ -182,14 +224,22 @@ export class DistrictTrafficModel {
       speedKmh: round1(Math.min(250, Math.max(3, speed))),
     };
     if (!unreadable) {
-      payload.charConfidences = [...vehicle.plateNo].map(() => round3(Math.min(1, plateConfidence + (random.next() - 0.3) * 0.05)));
+      payload.charConfidences = [...vehicle.plateNo].map(() =>
+        round3(Math.min(1, plateConfidence + (random.next() - 0.3) * 0.05)),
+      );
     }
     const allTags = [...tags];
     if (speeding) allTags.push('speeder');
     if (!unreadable && this.population.hotlist.includes(vehicle)) allTags.push('hotlist');
     if (!forced && !unreadable && random.next() * CLONE_ONE_IN < 1) this.deferClone(device, vehicle, simTime, random);
     const { v: _v, eventId: _e, deviceId: _d, ...draft } = payload;
-    return { type: 'event', deviceId: device.registration.id, simTime, draft: { kind: 'passage', payload: draft }, tags: allTags };
+    return {
+      type: 'event',
+      deviceId: device.registration.id,
+      simTime,
+      draft: { kind: 'passage', payload: draft },
+      tags: allTags,
+    };
   }
 
   /** A second vehicle wearing the same plate shows up at another site a few minutes later. */

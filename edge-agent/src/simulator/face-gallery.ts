@@ -67,7 +67,9 @@ export function findDemoFaceFolder(): string | undefined {
 }
 
 /** Cuts the face crops (three variants each: tight, loose, shifted), 160 pixels wide JPEGs. */
-export async function loadFaceGallery(folder: string | undefined = findDemoFaceFolder()): Promise<FaceGallery | undefined> {
+export async function loadFaceGallery(
+  folder: string | undefined = findDemoFaceFolder(),
+): Promise<FaceGallery | undefined> {
   if (!folder) return undefined;
   const people: GalleryPerson[] = [];
   for (const [file, boxes] of Object.entries(FACE_BOXES)) {

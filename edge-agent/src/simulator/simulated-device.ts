@@ -113,7 +113,9 @@ export class SimulatedDevice implements DeviceControls {
   private async moveToPreset(preset: number): Promise<string> {
     if (!this.powered) throw new CommandRefusedError('device is not powered');
     const previous = this.preset;
-    await new Promise((resolve) => this.later(Math.min(3000, Math.abs(preset - previous) * 20), () => resolve(undefined)));
+    await new Promise((resolve) =>
+      this.later(Math.min(3000, Math.abs(preset - previous) * 20), () => resolve(undefined)),
+    );
     this.preset = preset;
     return `moved from preset ${previous} to preset ${preset}`;
   }

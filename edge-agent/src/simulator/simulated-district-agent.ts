@@ -43,7 +43,9 @@ export async function createSimulatedDistrict(
   options: SimulatedDistrictOptions,
 ): Promise<{ agent: EdgeAgent; simulator: DistrictSimulator; estate: DistrictEstate }> {
   const full = buildDistrictEstate();
-  const devices = options.deviceIds ? full.devices.filter((d) => options.deviceIds!.includes(d.registration.id)) : full.devices;
+  const devices = options.deviceIds
+    ? full.devices.filter((d) => options.deviceIds!.includes(d.registration.id))
+    : full.devices;
   const estate: DistrictEstate = { ...full, devices, byId: new Map(devices.map((d) => [d.registration.id, d])) };
   const faces = options.faces === 'off' ? undefined : await loadFaceGallery(options.faces);
   const simulator = new DistrictSimulator({

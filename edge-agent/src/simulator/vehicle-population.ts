@@ -63,7 +63,8 @@ export class VehiclePopulation {
 
 function makeVehicle(random: SeededRandom, rank: number): Vehicle {
   const roll = random.next();
-  const province = roll < 0.78 ? '黑A' : roll < 0.9 ? `黑${random.pick([...HEILONGJIANG_LETTERS])}` : random.pick(OTHER_PROVINCES);
+  const province =
+    roll < 0.78 ? '黑A' : roll < 0.9 ? `黑${random.pick([...HEILONGJIANG_LETTERS])}` : random.pick(OTHER_PROVINCES);
   const vehicleClass = random.weighted<Vehicle['vehicleClass']>([
     ['car', 55],
     ['suv', 25],

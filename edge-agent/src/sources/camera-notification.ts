@@ -51,9 +51,27 @@ export interface NotificationImage {
 }
 
 const KNOWN_FIELDS = new Set([
-  'deviceId', 'type', 'eventId', 'time', 'priority', 'tollgateId', 'laneNo', 'direction', 'plateNo', 'plateColor',
-  'plateConfidence', 'vehicleClass', 'vehicleColor', 'speedKmh', 'box', 'detectorScore', 'incidentKind', 'confidence',
-  'description', 'region', 'imageBase64',
+  'deviceId',
+  'type',
+  'eventId',
+  'time',
+  'priority',
+  'tollgateId',
+  'laneNo',
+  'direction',
+  'plateNo',
+  'plateColor',
+  'plateConfidence',
+  'vehicleClass',
+  'vehicleColor',
+  'speedKmh',
+  'box',
+  'detectorScore',
+  'incidentKind',
+  'confidence',
+  'description',
+  'region',
+  'imageBase64',
 ]);
 
 /** Reads untrusted JSON into a notification, listing every problem it can see before the schema does. */
@@ -64,13 +82,17 @@ export function parseCameraNotification(value: unknown): CameraNotification {
   }
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) if (!KNOWN_FIELDS.has(key)) problems.push(`/${key}: unknown field`);
-  if (!['passage', 'face', 'incident'].includes(record.type as string)) problems.push('/type: must be passage, face or incident');
+  if (!['passage', 'face', 'incident'].includes(record.type as string))
+    problems.push('/type: must be passage, face or incident');
   if (typeof record.time !== 'string') problems.push('/time: required, ISO 8601 with a zone');
   if (record.deviceId !== undefined && !isDeviceId(record.deviceId)) problems.push('/deviceId: must be 20 digits');
   if (record.priority !== undefined && !EVENT_PRIORITIES.includes(record.priority as EventPriority)) {
     problems.push(`/priority: must be one of ${EVENT_PRIORITIES.join(', ')}`);
   }
-  if (record.imageBase64 !== undefined && (typeof record.imageBase64 !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(record.imageBase64))) {
+  if (
+    record.imageBase64 !== undefined &&
+    (typeof record.imageBase64 !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(record.imageBase64))
+  ) {
     problems.push('/imageBase64: must be base64');
   }
   if (problems.length > 0) throw new EventRejectedError('bad_input', `bad notification: ${problems[0]}`, problems);
@@ -106,9 +128,11 @@ export async function notificationToDraft(
     case 'face': {
       if (!image) throw new EventRejectedError('bad_input', 'a face capture needs its JPEG', ['/image: missing']);
       if (image.jpeg.byteLength > INLINE_LIMITS.faceImageBytes) {
-        throw new EventRejectedError('bad_input', `face JPEG is ${image.jpeg.byteLength} bytes, more than ${INLINE_LIMITS.faceImageBytes}`, [
-          '/image: too large',
-        ]);
+        throw new EventRejectedError(
+          'bad_input',
+          `face JPEG is ${image.jpeg.byteLength} bytes, more than ${INLINE_LIMITS.faceImageBytes}`,
+          ['/image: too large'],
+        );
       }
       return {
         kind: 'face',

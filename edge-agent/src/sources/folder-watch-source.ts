@@ -87,7 +87,8 @@ export class FolderWatchSource implements EventSource {
     if (this.options.deviceId) folders.push({ deviceId: this.options.deviceId, folder: this.options.path });
     else {
       for (const entry of await readdir(this.options.path, { withFileTypes: true })) {
-        if (entry.isDirectory() && isDeviceId(entry.name)) folders.push({ deviceId: entry.name, folder: join(this.options.path, entry.name) });
+        if (entry.isDirectory() && isDeviceId(entry.name))
+          folders.push({ deviceId: entry.name, folder: join(this.options.path, entry.name) });
       }
     }
     const uploads: Upload[] = [];
@@ -117,18 +118,25 @@ export class FolderWatchSource implements EventSource {
     if (now - newest < settle) return;
     if (!upload.sidecar) {
       if (upload.jpeg && now - upload.jpeg.mtimeMs > settle * ORPHAN_JPEG_FACTOR) {
-        await this.reject(upload, new EventRejectedError('bad_input', 'JPEG without a JSON sidecar', ['/sidecar: missing']));
+        await this.reject(
+          upload,
+          new EventRejectedError('bad_input', 'JPEG without a JSON sidecar', ['/sidecar: missing']),
+        );
       }
       return;
     }
     try {
       const notification = parseCameraNotification(JSON.parse(await readFile(upload.sidecar.path, 'utf8')) as unknown);
       if (notification.deviceId !== undefined && notification.deviceId !== upload.deviceId) {
-        throw new EventRejectedError('device_mismatch', `sidecar names device ${notification.deviceId}, the folder is ${upload.deviceId}'s`);
+        throw new EventRejectedError(
+          'device_mismatch',
+          `sidecar names device ${notification.deviceId}, the folder is ${upload.deviceId}'s`,
+        );
       }
       const eventId = notification.eventId ?? this.stableEventId(upload);
       const jpeg = upload.jpeg ? await readFile(upload.jpeg.path) : undefined;
-      if (jpeg && !looksLikeJpeg(jpeg)) throw new EventRejectedError('bad_input', `${basename(upload.jpeg!.path)} is not a JPEG`);
+      if (jpeg && !looksLikeJpeg(jpeg))
+        throw new EventRejectedError('bad_input', `${basename(upload.jpeg!.path)} is not a JPEG`);
       const image = jpeg
         ? {
             jpeg,
@@ -142,7 +150,11 @@ export class FolderWatchSource implements EventSource {
             },
           }
         : undefined;
-      const draft = await notificationToDraft({ ...notification, eventId }, image, this.options.lanes?.(upload.deviceId));
+      const draft = await notificationToDraft(
+        { ...notification, eventId },
+        image,
+        this.options.lanes?.(upload.deviceId),
+      );
       await sink.submit(upload.deviceId, draft, { priority: notification.priority });
       this.counters.accepted += 1;
       await unlink(upload.sidecar.path);
@@ -175,7 +187,12 @@ export class FolderWatchSource implements EventSource {
     for (const file of [upload.sidecar?.path, upload.jpeg?.path]) {
       if (file) await rename(file, join(folder, basename(file))).catch(() => undefined);
     }
-    const reason = { reason: rejection.reason, message: rejection.message, errors: rejection.errors, at: new Date().toISOString() };
+    const reason = {
+      reason: rejection.reason,
+      message: rejection.message,
+      errors: rejection.errors,
+      at: new Date().toISOString(),
+    };
     await writeFile(join(folder, `${upload.name}.reason.json`), JSON.stringify(reason, null, 2));
     this.logger.warn('upload rejected', { deviceId: upload.deviceId, upload: upload.name, ...reason });
   }

@@ -74,7 +74,8 @@ export class HttpAlarmSource implements EventSource {
     }
     const image = /^\/images\/([0-9]{20})\/([^/]+)$/.exec(url.pathname);
     if (request.method === 'GET' && image) return this.serveImage(image[1], image[2], response);
-    if (url.pathname !== NOTIFICATION_PATH) return send(response, 404, { reason: 'not_found', message: `no route ${url.pathname}` });
+    if (url.pathname !== NOTIFICATION_PATH)
+      return send(response, 404, { reason: 'not_found', message: `no route ${url.pathname}` });
     if (request.method !== 'POST') return send(response, 405, { reason: 'method', message: 'POST a notification' });
     if (!(request.headers['content-type'] ?? '').includes('application/json')) {
       return send(response, 415, { reason: 'bad_input', message: 'the body must be application/json' });
@@ -105,10 +106,13 @@ export class HttpAlarmSource implements EventSource {
     }
     const notification = parseCameraNotification(json);
     const deviceId = notification.deviceId;
-    if (deviceId === undefined) throw new EventRejectedError('bad_input', 'deviceId is required', ['/deviceId: required']);
-    if (!sink.hasDevice(deviceId)) throw new EventRejectedError('unknown_device', `device ${deviceId} is not configured on this agent`);
+    if (deviceId === undefined)
+      throw new EventRejectedError('bad_input', 'deviceId is required', ['/deviceId: required']);
+    if (!sink.hasDevice(deviceId))
+      throw new EventRejectedError('unknown_device', `device ${deviceId} is not configured on this agent`);
     const jpeg = notification.imageBase64 !== undefined ? Buffer.from(notification.imageBase64, 'base64') : undefined;
-    if (jpeg && !looksLikeJpeg(jpeg)) throw new EventRejectedError('bad_input', 'imageBase64 is not a JPEG', ['/imageBase64: not a JPEG']);
+    if (jpeg && !looksLikeJpeg(jpeg))
+      throw new EventRejectedError('bad_input', 'imageBase64 is not a JPEG', ['/imageBase64: not a JPEG']);
     const name = `${notification.eventId ?? `push-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`}.jpg`;
     const image = jpeg ? { jpeg, store: () => this.options.images.save(deviceId, name, jpeg) } : undefined;
     const draft = await notificationToDraft(notification, image, this.options.lanes?.(deviceId));

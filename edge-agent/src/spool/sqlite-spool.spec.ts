@@ -9,7 +9,13 @@ const DEVICE = '23010800001320000001';
 const OTHER = '23010800001320000002';
 
 function entry(priority: EventPriority, n: number, bytes = 100, deviceId = DEVICE) {
-  return { deviceId, kind: 'incident' as const, eventId: `event-${priority}-${n}`, priority, payload: Buffer.alloc(bytes, n % 256) };
+  return {
+    deviceId,
+    kind: 'incident' as const,
+    eventId: `event-${priority}-${n}`,
+    priority,
+    payload: Buffer.alloc(bytes, n % 256),
+  };
 }
 
 describe('SqliteSpool', () => {
@@ -43,7 +49,11 @@ describe('SqliteSpool', () => {
 
   it('hides removed events from reads before the removal is committed', async () => {
     const spool = new SqliteSpool({ path: ':memory:', commitIntervalMs: 1000 });
-    const [first] = await Promise.all([spool.append(entry('low', 1)), spool.append(entry('low', 2)), Promise.resolve(spool.commitNow())]);
+    const [first] = await Promise.all([
+      spool.append(entry('low', 1)),
+      spool.append(entry('low', 2)),
+      Promise.resolve(spool.commitNow()),
+    ]);
     spool.remove([first.seq]);
     expect(spool.readAfter(DEVICE, 0, 10).map((e) => e.eventId)).toEqual(['event-low-2']);
     spool.close();
@@ -61,8 +71,16 @@ describe('SqliteSpool', () => {
     expect(spool.stats().evicted).toEqual({ low: 2, normal: 0, alert: 0 });
     const left = () => spool.readAfter(DEVICE, 0, 100).map((e) => e.eventId);
     expect(left()).toEqual([
-      'event-normal-1', 'event-normal-2', 'event-normal-3', 'event-low-3', 'event-low-4', 'event-alert-1', 'event-alert-2',
-      'event-alert-3', 'event-alert-4', 'event-low-5',
+      'event-normal-1',
+      'event-normal-2',
+      'event-normal-3',
+      'event-low-3',
+      'event-low-4',
+      'event-alert-1',
+      'event-alert-2',
+      'event-alert-3',
+      'event-alert-4',
+      'event-low-5',
     ]);
 
     // Alerts push out every low and normal event, oldest first ...

@@ -112,12 +112,12 @@ export class SqliteSpool {
       readAfter: this.db.prepare(
         'SELECT seq, device_id, kind, event_id, priority, spooled_at, payload FROM spool WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?',
       ),
-      oldestOfPriority: this.db.prepare(
-        'SELECT seq FROM spool WHERE priority = ? ORDER BY seq LIMIT ?',
-      ),
+      oldestOfPriority: this.db.prepare('SELECT seq FROM spool WHERE priority = ? ORDER BY seq LIMIT ?'),
     };
     const totals = this.db
-      .prepare('SELECT device_id, COUNT(*) AS depth, SUM(bytes) AS bytes, MAX(seq) AS last FROM spool GROUP BY device_id')
+      .prepare(
+        'SELECT device_id, COUNT(*) AS depth, SUM(bytes) AS bytes, MAX(seq) AS last FROM spool GROUP BY device_id',
+      )
       .all() as { device_id: string; depth: number; bytes: number; last: number }[];
     for (const row of totals) {
       this.depthByDevice.set(row.device_id, row.depth);
@@ -277,7 +277,9 @@ export class SqliteSpool {
   /** Evicts the oldest low-priority events, then the oldest normal ones; never alerts. */
   private makeRoom(incomingBytes: number): SpoolFullError | undefined {
     if (incomingBytes > this.maxBytes) {
-      return new SpoolFullError(`event of ${incomingBytes} bytes is larger than the whole spool (${this.maxBytes} bytes)`);
+      return new SpoolFullError(
+        `event of ${incomingBytes} bytes is larger than the whole spool (${this.maxBytes} bytes)`,
+      );
     }
     for (const priority of ['low', 'normal'] as const) {
       while (this.totalBytes + incomingBytes > this.maxBytes) {
