@@ -47,8 +47,7 @@ export interface AlertSyncRequest {
  * `lastSeq` set to `upToSeq`.
  */
 export type AlertSyncReply =
-  | { ok: true; alerts: AlertRecord[]; upToSeq: number; more: boolean }
-  | { ok: false; error: AlertRefusal };
+  { ok: true; alerts: AlertRecord[]; upToSeq: number; more: boolean } | { ok: false; error: AlertRefusal };
 
 type Ack<T> = (reply: T) => void;
 

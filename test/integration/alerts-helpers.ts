@@ -49,7 +49,13 @@ export async function makeUser(
     await fetch(`${httpUrl}/api/users`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
-      body: JSON.stringify({ username, displayName: `${role} ${username}`, role, departmentId, password: USER_PASSWORD }),
+      body: JSON.stringify({
+        username,
+        displayName: `${role} ${username}`,
+        role,
+        departmentId,
+        password: USER_PASSWORD,
+      }),
     }),
   );
   return signIn(httpUrl, username, USER_PASSWORD);

@@ -120,9 +120,7 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
 
     // The trail cannot be edited.
     const database = hub.hub.app.get<Database>(DATABASE);
-    await expect(database.query(`UPDATE alert_changes SET actor_name = 'someone else'`)).rejects.toThrow(
-      /append-only/,
-    );
+    await expect(database.query(`UPDATE alert_changes SET actor_name = 'someone else'`)).rejects.toThrow(/append-only/);
     await expect(database.query(`DELETE FROM alert_changes`)).rejects.toThrow(/append-only/);
 
     const audit = await database.query<{ action: string; actor_username: string; outcome: string }>(
@@ -136,9 +134,7 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
       'alerts.resolve',
       'alerts.reopen',
     ]);
-    expect(audit.rows.filter((row) => row.outcome === 'failure').map((row) => row.action)).toContain(
-      'alerts.resolve',
-    );
+    expect(audit.rows.filter((row) => row.outcome === 'failure').map((row) => row.action)).toContain('alerts.resolve');
   });
 
   it('allows exactly the legal transitions from every state and refuses the rest with 409', async () => {
@@ -174,7 +170,11 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
       for (const action of ALERT_ACTIONS) {
         const alert = await reach(state);
         expect(alert.state).toBe(state);
-        const response = await post<AlertRecord | AlertRefusal>(admin, `/api/alerts/${alert.id}/${paths[action]}`, bodies[action]);
+        const response = await post<AlertRecord | AlertRefusal>(
+          admin,
+          `/api/alerts/${alert.id}/${paths[action]}`,
+          bodies[action],
+        );
         const legal = TRANSITIONS[action].from.includes(state);
         outcomes.push(`${state} ${action} ${response.status}`);
         if (legal) {
@@ -223,7 +223,11 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
         expect(losers).toHaveLength(1);
         const winner = winners[0] as Extract<AlertOperationReply, { ok: true }>;
         const loser = losers[0] as Extract<AlertOperationReply, { ok: false }>;
-        expect(loser.error).toMatchObject({ status: 409, code: 'already_claimed', heldBy: { id: winner.alert.claimedBy } });
+        expect(loser.error).toMatchObject({
+          status: 409,
+          code: 'already_claimed',
+          heldBy: { id: winner.alert.claimedBy },
+        });
         expect(loser.error.heldBy?.name).toBe(winner.alert.claimedByName);
       }
       // Socket operations answer refusals through the acknowledgement too.
@@ -242,7 +246,9 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
   it('folds repeats of an open alert into it, and raises a new one once it is closed', async () => {
     const dedupeKey = `hotlist:${randomUUID()}`;
     const repeats = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => alerts.raise(raiseInput({ dedupeKey, type: 'hotlist_vehicle', sourceEventIds: [`ev-${i}-${randomUUID()}`] }))),
+      Array.from({ length: 5 }, (_, i) =>
+        alerts.raise(raiseInput({ dedupeKey, type: 'hotlist_vehicle', sourceEventIds: [`ev-${i}-${randomUUID()}`] })),
+      ),
     );
     expect(new Set(repeats.map((alert) => alert.id)).size).toBe(1);
     const alert = await alerts.get(repeats[0]!.id, admin.user);
@@ -328,7 +334,11 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
     try {
       const alert = await alerts.raise(raiseInput());
       await alerts.claim(alert.id, { actor: operatorA.user });
-      await alerts.assign(alert.id, { departmentId: 'urban_management', deadline: inAnHour() }, { actor: operatorA.user });
+      await alerts.assign(
+        alert.id,
+        { departmentId: 'urban_management', deadline: inAnHour() },
+        { actor: operatorA.user },
+      );
       await alerts.assign(alert.id, { departmentId: 'water', deadline: inAnHour() }, { actor: operatorA.user });
       await expect.poll(() => waterConsole.changes.filter((c) => c.alert.id === alert.id).length).toBe(1);
       // Urban management saw it arrive and leave.
@@ -353,14 +363,25 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
       {
         tollgates: [],
         devices: [
-          { id: camera, name: 'Xinjiang Ave cam 1', kind: 'hd_camera', lat: 45.6, lon: 126.6, place: 'Xinjiang Ave', area: 'Pingfang' },
+          {
+            id: camera,
+            name: 'Xinjiang Ave cam 1',
+            kind: 'hd_camera',
+            lat: 45.6,
+            lon: 126.6,
+            place: 'Xinjiang Ave',
+            area: 'Pingfang',
+          },
         ],
       },
       admin.token,
     );
     const watcher = await connectConsole(hub.httpUrl, viewer);
     try {
-      const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${camera}-${randomUUID()}`, clean: true });
+      const device = await mqtt.connectAsync(hub.mqttUrl, {
+        clientId: `device-${camera}-${randomUUID()}`,
+        clean: true,
+      });
       const incident = (kind: string) => ({
         v: 1,
         eventId: randomUUID(),
@@ -371,9 +392,19 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
         description: 'vendor cart on the pavement',
       });
       const first = incident('street_vending');
-      await device.publishAsync(topics.event(camera, 'incident'), encodeMessage('incident', first as never), { qos: 1 });
-      await device.publishAsync(topics.event(camera, 'incident'), encodeMessage('incident', incident('street_vending') as never), { qos: 1 });
-      await device.publishAsync(topics.event(camera, 'incident'), encodeMessage('incident', incident('tamper') as never), { qos: 1 });
+      await device.publishAsync(topics.event(camera, 'incident'), encodeMessage('incident', first as never), {
+        qos: 1,
+      });
+      await device.publishAsync(
+        topics.event(camera, 'incident'),
+        encodeMessage('incident', incident('street_vending') as never),
+        { qos: 1 },
+      );
+      await device.publishAsync(
+        topics.event(camera, 'incident'),
+        encodeMessage('incident', incident('tamper') as never),
+        { qos: 1 },
+      );
       await device.endAsync();
       await expect
         .poll(async () => {
@@ -388,13 +419,32 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
 
       // A status message saying offline (as a last will would) raises a device-offline alert.
       const status = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${camera}-s`, clean: true });
-      await status.publishAsync(topics.status(camera), encodeMessage('status', { v: 1, deviceId: camera, state: 'online', at: new Date().toISOString() } as never), { qos: 1, retain: true });
-      await status.publishAsync(topics.status(camera), encodeMessage('status', { v: 1, deviceId: camera, state: 'offline', at: new Date().toISOString(), reason: 'last_will' } as never), { qos: 1, retain: true });
+      await status.publishAsync(
+        topics.status(camera),
+        encodeMessage('status', { v: 1, deviceId: camera, state: 'online', at: new Date().toISOString() } as never),
+        { qos: 1, retain: true },
+      );
+      await status.publishAsync(
+        topics.status(camera),
+        encodeMessage('status', {
+          v: 1,
+          deviceId: camera,
+          state: 'offline',
+          at: new Date().toISOString(),
+          reason: 'last_will',
+        } as never),
+        { qos: 1, retain: true },
+      );
       await status.publishAsync(topics.status(camera), Buffer.alloc(0), { qos: 1, retain: true });
       await status.endAsync();
       await expect
         .poll(async () => {
-          const list = await api<AlertRecord[]>(hub.httpUrl, viewer, 'GET', '/api/alerts?type=device_offline&limit=500');
+          const list = await api<AlertRecord[]>(
+            hub.httpUrl,
+            viewer,
+            'GET',
+            '/api/alerts?type=device_offline&limit=500',
+          );
           return list.body.filter((a) => a.deviceId === camera).length;
         })
         .toBe(1);

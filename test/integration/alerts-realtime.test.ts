@@ -13,7 +13,13 @@ import { AlertsService } from '../../server/src/alerts/alerts.service';
 import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { BACKENDS } from '../support/backends';
 import { registerEstate, startHub, startInProcessHub, type HubProcess, type InProcessHub } from '../support/hub';
-import { MACHINE_MQTT_URL, createTestDatabase, uniqueName, uniqueTopicRoot, type TestDatabase } from '../support/services';
+import {
+  MACHINE_MQTT_URL,
+  createTestDatabase,
+  uniqueName,
+  uniqueTopicRoot,
+  type TestDatabase,
+} from '../support/services';
 import {
   ADMIN_PASSWORD,
   api,
@@ -175,7 +181,9 @@ describe('alerts across two hub processes sharing Redis', () => {
       hubA.httpUrl,
       {
         tollgates: [],
-        devices: [{ id: camera, name: 'Hanan cam 1', kind: 'hd_camera', lat: 45.6, lon: 126.6, place: 'Hanan', area: 'Hanan' }],
+        devices: [
+          { id: camera, name: 'Hanan cam 1', kind: 'hd_camera', lat: 45.6, lon: 126.6, place: 'Hanan', area: 'Hanan' },
+        ],
       },
       admin.token,
     );
@@ -184,7 +192,10 @@ describe('alerts across two hub processes sharing Redis', () => {
     try {
       const initial = await sync(onB.socket, 0);
       const eventId = randomUUID();
-      const device = await mqtt.connectAsync(MACHINE_MQTT_URL, { clientId: `device-${camera}-${randomUUID()}`, clean: true });
+      const device = await mqtt.connectAsync(MACHINE_MQTT_URL, {
+        clientId: `device-${camera}-${randomUUID()}`,
+        clean: true,
+      });
       const topics = new TopicScheme(topicRoot);
       await device.publishAsync(
         topics.event(camera, 'incident'),
@@ -204,7 +215,10 @@ describe('alerts across two hub processes sharing Redis', () => {
       await expect
         .poll(() => (raised = onB.changes.find((change) => change.eventIds.includes(eventId))), { timeout: 20_000 })
         .toBeDefined();
-      expect(raised).toMatchObject({ kind: 'raised', alert: { type: 'urban_incident', severity: 'critical', area: 'Hanan' } });
+      expect(raised).toMatchObject({
+        kind: 'raised',
+        alert: { type: 'urban_incident', severity: 'critical', area: 'Hanan' },
+      });
       expect(hubA.output.join('\n')).toContain('socket.io Redis adapter connected');
 
       // An operation through hub A's REST API reaches the console on hub B too.

@@ -68,7 +68,11 @@ export function canSee(actor: Actor | undefined, alert: Pick<AlertFacts, 'depart
  * Operators and admins triage (claim, assign, reopen); the operator holding the claim hands it on or calls it a
  * false alarm; a department works (resolves, comments on, calls a false alarm) what is assigned to it.
  */
-export function checkAction(alert: AlertFacts, action: AlertAction, actor: Actor | undefined): AlertRefusal | undefined {
+export function checkAction(
+  alert: AlertFacts,
+  action: AlertAction,
+  actor: Actor | undefined,
+): AlertRefusal | undefined {
   if (!actor) return { status: 401, code: 'unauthenticated', message: 'sign in to work alerts' };
   if (!canSee(actor, alert)) return { status: 404, code: 'not_found', message: `alert ${alert.id} not found` };
   const role = actor.role;

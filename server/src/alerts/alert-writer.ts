@@ -104,7 +104,12 @@ export class AlertWriter<I, R> {
 
   private async runRaises(batch: Queued<I, R>[]): Promise<void> {
     try {
-      const written = await this.options.transaction((tx) => this.options.writeRaises(tx, batch.map((q) => q.item)));
+      const written = await this.options.transaction((tx) =>
+        this.options.writeRaises(
+          tx,
+          batch.map((q) => q.item),
+        ),
+      );
       written.committed();
       batch.forEach((queued, i) => queued.resolve(written.results[i]!));
     } catch (error) {

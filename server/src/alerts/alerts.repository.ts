@@ -97,7 +97,8 @@ export function toAlertRecord(row: AlertRow, now: Date): AlertRecord {
   const open = row.state === 'new' || row.state === 'claimed' || row.state === 'assigned';
   const deadline = row.deadline ? new Date(row.deadline).getTime() : null;
   const overdue =
-    deadline !== null && (open ? now.getTime() > deadline : closedAt !== null && new Date(closedAt).getTime() > deadline);
+    deadline !== null &&
+    (open ? now.getTime() > deadline : closedAt !== null && new Date(closedAt).getTime() > deadline);
   return {
     id: row.id,
     seq: Number(row.seq),
@@ -450,7 +451,9 @@ export class AlertsRepository {
   }
 
   /** Per period and rule: alerts, false alarms, closed alerts. */
-  async ruleStats(params: StatsParams): Promise<{ period_start: Date; rule_id: string; total: number; false_alarms: number; closed: number }[]> {
+  async ruleStats(
+    params: StatsParams,
+  ): Promise<{ period_start: Date; rule_id: string; total: number; false_alarms: number; closed: number }[]> {
     const result = await this.database.query<{
       period_start: Date;
       rule_id: string;

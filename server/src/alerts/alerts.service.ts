@@ -426,7 +426,9 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
       actor: Actor,
       tx: Queryable,
       now: Date,
-    ) => { update: RowUpdate; details: Record<string, unknown> } | Promise<{ update: RowUpdate; details: Record<string, unknown> }>,
+    ) =>
+      | { update: RowUpdate; details: Record<string, unknown> }
+      | Promise<{ update: RowUpdate; details: Record<string, unknown> }>,
   ): Promise<AlertRecord> {
     const { actor, ip = '' } = context;
     const auditAction = `alerts.${action}`;

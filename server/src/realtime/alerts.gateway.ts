@@ -170,7 +170,10 @@ export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
 
   @SubscribeMessage('alert:claim')
   @Roles('admin', 'operator')
-  claim(@ConnectedSocket() socket: AlertSocket, @MessageBody() body: { alertId: string }): Promise<AlertOperationReply> {
+  claim(
+    @ConnectedSocket() socket: AlertSocket,
+    @MessageBody() body: { alertId: string },
+  ): Promise<AlertOperationReply> {
     return this.reply(() => this.alerts.claim(alertIdOf(body), this.context(socket)));
   }
 
