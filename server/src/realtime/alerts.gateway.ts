@@ -6,6 +6,7 @@ import {
   Inject,
   type OnModuleDestroy,
   UseFilters,
+  UseGuards,
 } from '@nestjs/common';
 import {
   ConnectedSocket,
@@ -32,6 +33,7 @@ import {
   type SessionUser,
 } from '@citywatch/protocol';
 import { Roles } from '../auth/auth.decorators';
+import { WsRolesGuard } from '../auth/ws-auth';
 import { HubEvents } from '../common/hub-events';
 import { AlertRefusalError, visibilityOf } from '../alerts/alert-rules';
 import { AlertsService } from '../alerts/alerts.service';
@@ -93,6 +95,8 @@ export function toRefusal(exception: unknown): AlertRefusal {
  */
 @WebSocketGateway({ namespace: LIVE_NAMESPACE })
 @UseFilters(AlertAckFilter)
+// Nest's global guards do not reach gateways: @Roles on socket events is enforced by this guard.
+@UseGuards(WsRolesGuard)
 export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
   @WebSocketServer() private server!: AlertNamespace;
   private readonly unsubscribe: (() => void)[] = [];
