@@ -1,4 +1,4 @@
-import { Inject, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, type OnModuleDestroy, UseGuards } from '@nestjs/common';
 import {
   type OnGatewayConnection,
   type OnGatewayInit,
@@ -15,7 +15,7 @@ import {
   type ServerToClientEvents,
 } from '@citywatch/protocol';
 import { Roles } from '../auth/auth.decorators';
-import { SocketAuthenticator, roleRooms } from '../auth/ws-auth';
+import { SocketAuthenticator, WsRolesGuard, roleRooms } from '../auth/ws-auth';
 import { HubEvents } from '../common/hub-events';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
@@ -32,6 +32,7 @@ export const PASSAGE_VIEWERS: readonly Role[] = ['admin', 'operator', 'traffic_p
  * `session:<id>`, and a socket closes when its session ends.
  */
 @WebSocketGateway({ namespace: LIVE_NAMESPACE })
+@UseGuards(WsRolesGuard)
 export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
   @WebSocketServer() private server!: LiveNamespace;
   private readonly unsubscribe: (() => void)[] = [];
