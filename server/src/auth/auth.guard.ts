@@ -42,9 +42,10 @@ export function bearerToken(header: string | string[] | undefined): string | und
 }
 
 /**
- * The global guard: every REST endpoint and socket event is `@Public()` or needs a signed-in user with one
- * of its `@Roles(...)`. No or a bad token: 401; wrong role: 403. Sockets are authenticated at the handshake
- * (see `SocketAuthenticator`), so here only their role is checked.
+ * The global guard: every REST endpoint is `@Public()` or needs a signed-in user with one of its
+ * `@Roles(...)`. No or a bad token: 401; wrong role: 403. Nest does not apply global guards to gateways:
+ * sockets are authenticated at the handshake (`SocketAuthenticator`) and their events checked by
+ * `WsRolesGuard`, which each gateway names with `@UseGuards`.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {

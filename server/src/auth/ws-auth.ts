@@ -66,8 +66,10 @@ export class SocketAuthenticator {
 }
 
 /**
- * A guard for `@SubscribeMessage` handlers honouring `@Roles(...)` / `@Public()` (the global guard does the
- * same; use this one where a gateway's handlers should say so explicitly, `@UseGuards(WsRolesGuard)`).
+ * The guard for `@SubscribeMessage` handlers, honouring `@Roles(...)` / `@Public()`. Put
+ * `@UseGuards(WsRolesGuard)` on every gateway class: Nest's global guards (APP_GUARD) do not reach
+ * gateways, so without it `@Roles` on a socket event is not enforced. The permission test checks that
+ * every socket event refuses the roles it does not list.
  */
 @Injectable()
 export class WsRolesGuard implements CanActivate {
