@@ -75,7 +75,9 @@ export interface HubProcess extends HubUnderTest {
 }
 
 /** Starts the built hub (`server/dist/main.js`) as a child process, on embedded defaults unless env says otherwise. */
-export async function startHub(options: { env?: Record<string, string>; keepDataDir?: boolean } = {}): Promise<HubProcess> {
+export async function startHub(
+  options: { env?: Record<string, string>; keepDataDir?: boolean } = {},
+): Promise<HubProcess> {
   const dataDir = options.env?.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'citywatch-hub-'));
   const child = spawn(process.execPath, [HUB_ENTRY], {
     env: {
@@ -91,11 +93,14 @@ export async function startHub(options: { env?: Record<string, string>; keepData
   });
   const output: string[] = [];
   const ready = new Promise<{ httpUrl: string; mqttUrl: string; topicRoot: string }>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hub did not start in 60 s:\n${output.slice(-30).join('\n')}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`hub did not start in 60 s:\n${output.slice(-30).join('\n')}`)),
+      60_000,
+    );
     for (const stream of [child.stdout!, child.stderr!]) {
       createInterface({ input: stream }).on('line', (line) => {
         output.push(line);
-        if (output.length > 2_000) output.shift();
+        if (output.length > 200_000) output.shift();
         if (!line.includes('"hub ready"')) return;
         const entry = JSON.parse(line) as { httpUrl: string; mqttUrl: string; topicRoot: string };
         clearTimeout(timer);

@@ -84,15 +84,23 @@ export class OwnPostgres {
     }
   }
 
-  /** Fast shutdown (SIGINT): connections are cut, as in a real restart. */
+  /** Fast shutdown: connections are cut, as in a real restart. */
   async stop(): Promise<void> {
     const child = this.child;
     if (!child) return;
     this.child = undefined;
-    await new Promise<void>((done) => {
-      child.once('exit', () => done());
-      child.kill('SIGINT');
-    });
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    // runuser does not pass signals on, so ask pg_ctl.
+    const [command, args] = asPostgres(join(PG_BIN, 'pg_ctl'), [
+      'stop',
+      '-D',
+      join(this.directory, 'data'),
+      '-m',
+      'fast',
+      '-w',
+    ]);
+    execFileSync(command, args, { stdio: 'ignore' });
+    await exited;
   }
 
   async dispose(): Promise<void> {

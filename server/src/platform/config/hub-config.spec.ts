@@ -33,7 +33,12 @@ describe('loadHubConfig', () => {
     }
     expect(caught).toBeInstanceOf(ConfigError);
     const message = (caught as ConfigError).message;
-    for (const key of ['HTTP_PORT="eighty"', 'MQTT_URL="http://wrong"', 'TOPIC_ROOT="no-version"', 'LOG_LEVEL="loud"']) {
+    for (const key of [
+      'HTTP_PORT="eighty"',
+      'MQTT_URL="http://wrong"',
+      'TOPIC_ROOT="no-version"',
+      'LOG_LEVEL="loud"',
+    ]) {
       expect(message).toContain(key);
     }
   });

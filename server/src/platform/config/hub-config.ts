@@ -34,9 +34,10 @@ export const HubEnvironment = Type.Object({
   MQTT_USERNAME: Type.Optional(Type.String({ maxLength: 256, description: 'hub login at the external broker' })),
   MQTT_PASSWORD: Type.Optional(Type.String({ maxLength: 256, description: 'hub password at the external broker' })),
   MQTT_SHARE_GROUP: Type.String({
-    default: 'citywatch',
+    default: '',
     pattern: '^[A-Za-z0-9_-]*$',
-    description: 'shared-subscription group replicas split the stream in; empty = plain subscription',
+    description:
+      'shared-subscription group several replicas split the stream in (e.g. citywatch); unset = plain subscription for a single hub',
   }),
   EMBEDDED_MQTT_HOST: Type.String({
     default: '0.0.0.0',

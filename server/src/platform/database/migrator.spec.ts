@@ -4,7 +4,8 @@ import { listMigrations, splitStatements } from './migrator';
 describe('migrations', () => {
   it('are ordered, with TimescaleDB-only files after their common file', () => {
     const names = listMigrations().map((m) => m.name);
-    expect(names).toEqual([...names].sort());
+    const numbers = names.map((name) => Number(name.slice(0, 4)));
+    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
     const events = names.indexOf('0002_events.sql');
     expect(names[events + 1]).toBe('0002_events.timescale.sql');
     expect(listMigrations().find((m) => m.name === '0002_events.timescale.sql')?.variant).toBe('timescale');

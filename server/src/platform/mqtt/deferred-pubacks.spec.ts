@@ -59,12 +59,26 @@ describe('DeferredPubacks', () => {
     expect(sent).toEqual([{ cmd: 'puback', messageId: 3 }]);
   });
 
+  it('drops a PUBACK MQTT.js writes after its connection closed, instead of sending it on the next one', () => {
+    const { client, sent } = fakeClient();
+    const acks = new DeferredPubacks();
+    acks.install(client);
+    acks.hold(5);
+    client.emit('close');
+    let written = false;
+    (client as unknown as { _sendPacket: (p: object, cb: () => void) => void })._sendPacket(
+      { cmd: 'puback', messageId: 5 },
+      () => (written = true),
+    );
+    expect(written).toBe(true);
+    expect(sent).toEqual([]);
+  });
+
   it('passes other packets untouched', () => {
     const { client, sent } = fakeClient();
     const acks = new DeferredPubacks();
     acks.install(client);
     (client as unknown as { _sendPacket: (p: object) => void })._sendPacket({ cmd: 'pingreq' });
-    (client as unknown as { _sendPacket: (p: object) => void })._sendPacket({ cmd: 'puback', messageId: 1 });
-    expect(sent).toEqual([{ cmd: 'pingreq' }, { cmd: 'puback', messageId: 1 }]);
+    expect(sent).toEqual([{ cmd: 'pingreq' }]);
   });
 });

@@ -32,12 +32,19 @@ export class DeferredPubacks {
     target._sendPacket = (packet, cb, ...rest) => {
       if (packet.cmd === 'puback' && packet.messageId !== undefined) {
         const entry = this.held.get(packet.messageId);
-        if (entry && !entry.committed) {
+        // Every QoS 1 message is held on arrival, so a PUBACK with no entry belongs to a connection that is
+        // gone: MQTT.js would queue it and send it on the next connection, where that id names another
+        // message. Drop it; the broker redelivers the message to the persistent session.
+        if (!entry) {
+          cb?.();
+          return;
+        }
+        if (!entry.committed) {
           entry.packet = packet;
           cb?.();
           return;
         }
-        if (entry) this.held.delete(packet.messageId);
+        this.held.delete(packet.messageId);
       }
       original(packet, cb, ...rest);
     };

@@ -87,7 +87,11 @@ export class ExternalBrokerLink implements BrokerLink {
   private subscribe(client: MqttClient): void {
     const group = this.options.shareGroup;
     const filters = this.options.filters.map((filter) => (group ? `$share/${group}/${filter}` : filter));
-    client.subscribe(filters, { qos: 1 }, (error) => {
+    // Subscribe on every connect, even when the broker says the session is present: Mosquitto 2.0 does
+    // not restore shared subscriptions from its persistence file, and MQTT.js would skip filters it
+    // believes are still subscribed unless told `resubscribe`.
+    const request = Object.fromEntries(filters.map((filter) => [filter, { qos: 1 as const }]));
+    client.subscribe({ ...request, resubscribe: true } as unknown as Record<string, { qos: 1 }>, (error) => {
       if (error) this.logger.error({ err: error, filters }, 'subscription refused');
       else this.logger.info({ filters }, 'subscribed');
     });
