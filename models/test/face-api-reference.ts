@@ -8,7 +8,10 @@ import * as faceapi from '@vladmandic/face-api/dist/face-api.node-wasm.js';
 import path from 'node:path';
 import sharp from 'sharp';
 
-export const FACE_API_MODEL_DIR = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+export const FACE_API_MODEL_DIR = path.join(
+  path.dirname(require.resolve('@vladmandic/face-api/package.json')),
+  'model',
+);
 
 /** Packed RGB pixels, 3 bytes a pixel. */
 export interface RgbPixels {
@@ -43,7 +46,10 @@ export class FaceApiReference {
   async detectAndDescribe(image: RgbPixels, minConfidence = 0.5): Promise<ReferenceFace[]> {
     const input = faceapi.tf.tensor3d(image.data, [image.height, image.width, 3], 'int32');
     try {
-      const results = await faceapi.detectAllFaces(input, new faceapi.SsdMobilenetv1Options({ minConfidence })).withFaceLandmarks().withFaceDescriptors();
+      const results = await faceapi
+        .detectAllFaces(input, new faceapi.SsdMobilenetv1Options({ minConfidence }))
+        .withFaceLandmarks()
+        .withFaceDescriptors();
       return results.map((result) => {
         const { x, y, width, height } = result.landmarks.align(null, { useDlibAlignment: true });
         return { score: result.detection.score, alignedBox: { x, y, width, height }, descriptor: result.descriptor };

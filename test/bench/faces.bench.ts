@@ -62,8 +62,17 @@ function demoPhotos(): Buffer[] {
     .map((name) => readFileSync(path.join(dir, name)));
 }
 
-function summarise(images: number, faces: number, wallMs: number, cpuMs: number, stageTotals: Record<Stage, number>): ThroughputFigures {
-  const stageMsPerImage = Object.fromEntries(STAGES.map((stage) => [stage, stageTotals[stage] / images])) as Record<Stage, number>;
+function summarise(
+  images: number,
+  faces: number,
+  wallMs: number,
+  cpuMs: number,
+  stageTotals: Record<Stage, number>,
+): ThroughputFigures {
+  const stageMsPerImage = Object.fromEntries(STAGES.map((stage) => [stage, stageTotals[stage] / images])) as Record<
+    Stage,
+    number
+  >;
   return {
     images,
     faces,
@@ -87,14 +96,23 @@ async function checkpointCrops(photos: Buffer[]): Promise<Buffer[]> {
       const side = Math.round(Math.min(face.box.width * 1.8, width, height));
       const left = Math.round(Math.min(Math.max(0, face.box.x + face.box.width / 2 - side / 2), width - side));
       const top = Math.round(Math.min(Math.max(0, face.box.y + face.box.height / 2 - side / 2), height - side));
-      crops.push(await sharp(photo).extract({ left, top, width: side, height: side }).resize(320, 320).jpeg({ quality: 90 }).toBuffer());
+      crops.push(
+        await sharp(photo)
+          .extract({ left, top, width: side, height: side })
+          .resize(320, 320)
+          .jpeg({ quality: 90 })
+          .toBuffer(),
+      );
     }
   }
   await pipeline.close();
   return crops;
 }
 
-async function benchOnnxPipeline(photos: Buffer[], preset: (typeof FACE_PIPELINE_PRESETS)[keyof typeof FACE_PIPELINE_PRESETS]): Promise<ThroughputFigures> {
+async function benchOnnxPipeline(
+  photos: Buffer[],
+  preset: (typeof FACE_PIPELINE_PRESETS)[keyof typeof FACE_PIPELINE_PRESETS],
+): Promise<ThroughputFigures> {
   const pipeline = await FacePipeline.create(preset);
   for (const photo of photos) await pipeline.process(photo);
   const totals: Record<Stage, number> = { decodeMs: 0, detectMs: 0, alignMs: 0, embedMs: 0 };
@@ -128,7 +146,9 @@ async function referenceProcess(photo: Buffer, timings: Record<Stage, number>): 
 
     started = performance.now();
     const faceTensors = await faceapi.extractFaceTensors(input, detections);
-    const landmarks = await Promise.all(faceTensors.map((face) => faceapi.nets.faceLandmark68Net.detectLandmarks(face)));
+    const landmarks = await Promise.all(
+      faceTensors.map((face) => faceapi.nets.faceLandmark68Net.detectLandmarks(face)),
+    );
     faceTensors.forEach((face) => face.dispose());
     const alignedBoxes = landmarks.map((faceLandmarks, index) => {
       const single = Array.isArray(faceLandmarks) ? faceLandmarks[0] : faceLandmarks;
@@ -159,7 +179,10 @@ async function benchReference(photos: Buffer[]): Promise<ThroughputFigures & { b
     for (const photo of photos) faces += await referenceProcess(photo, totals);
   }
   const wallMs = performance.now() - started;
-  return { ...summarise(REFERENCE_ROUNDS * photos.length, faces, wallMs, cpuMsSince(cpuStart), totals), backend: `tfjs-${reference.backend}` };
+  return {
+    ...summarise(REFERENCE_ROUNDS * photos.length, faces, wallMs, cpuMsSince(cpuStart), totals),
+    backend: `tfjs-${reference.backend}`,
+  };
 }
 
 /** Deterministic pseudo-random numbers (mulberry32). */
@@ -190,7 +213,12 @@ function percentile(sorted: number[], fraction: number): number {
 }
 
 /** Fills a gallery, then times `queries` searches; returns mean and p95 milliseconds. */
-function benchSearch(identities: number, queries: number, k: number, seed: number): { meanMs: number; p95Ms: number; fillMs: number } {
+function benchSearch(
+  identities: number,
+  queries: number,
+  k: number,
+  seed: number,
+): { meanMs: number; p95Ms: number; fillMs: number } {
   const next = random(seed);
   const gallery = new FaceGallery(identities);
   const ids = Array.from({ length: identities }, (_, index) => `id-${index}`);
@@ -215,7 +243,9 @@ function round(value: number, digits = 1): number {
 }
 
 function printThroughput(label: string, figures: ThroughputFigures): void {
-  const stages = STAGES.map((stage) => `${stage.replace('Ms', '')} ${figures.stageMsPerImage[stage].toFixed(1)}`).join(', ');
+  const stages = STAGES.map((stage) => `${stage.replace('Ms', '')} ${figures.stageMsPerImage[stage].toFixed(1)}`).join(
+    ', ',
+  );
   console.log(
     `${label.padEnd(28)} ${figures.facesPerSecond.toFixed(1).padStart(7)} faces/s  ${figures.cpuMsPerFace.toFixed(1).padStart(7)} CPU ms/face  ` +
       `(${figures.faces} faces in ${figures.images} images; ms/image: ${stages})`,
@@ -238,12 +268,18 @@ async function main(): Promise<void> {
   printThroughput(`face-api (${reference.backend})`, reference);
   const speedup = onnx.facesPerSecond / reference.facesPerSecond;
   const cpuSpeedup = reference.cpuMsPerFace / onnx.cpuMsPerFace;
-  console.log(`speed-up over face-api: ${speedup.toFixed(1)}x in faces/s, ${cpuSpeedup.toFixed(1)}x in CPU time per face`);
+  console.log(
+    `speed-up over face-api: ${speedup.toFixed(1)}x in faces/s, ${cpuSpeedup.toFixed(1)}x in CPU time per face`,
+  );
 
   const gallery = benchSearch(GALLERY_IDENTITIES, GALLERY_QUERIES, 5, 1);
-  console.log(`gallery top-5 of ${GALLERY_IDENTITIES.toLocaleString('en')}: mean ${gallery.meanMs.toFixed(2)} ms, p95 ${gallery.p95Ms.toFixed(2)} ms`);
+  console.log(
+    `gallery top-5 of ${GALLERY_IDENTITIES.toLocaleString('en')}: mean ${gallery.meanMs.toFixed(2)} ms, p95 ${gallery.p95Ms.toFixed(2)} ms`,
+  );
   const store = benchSearch(STORED_DESCRIPTORS, STORE_QUERIES, 10, 2);
-  console.log(`search-by-face top-10 of ${STORED_DESCRIPTORS.toLocaleString('en')}: mean ${store.meanMs.toFixed(1)} ms, p95 ${store.p95Ms.toFixed(1)} ms (filled in ${(store.fillMs / 1000).toFixed(1)} s)`);
+  console.log(
+    `search-by-face top-10 of ${STORED_DESCRIPTORS.toLocaleString('en')}: mean ${store.meanMs.toFixed(1)} ms, p95 ${store.p95Ms.toFixed(1)} ms (filled in ${(store.fillMs / 1000).toFixed(1)} s)`,
+  );
 
   const figures = {
     bench: 'faces',

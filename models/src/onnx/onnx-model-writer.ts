@@ -49,7 +49,8 @@ function encodeAttribute(name: string, value: AttributeValue) {
   if (typeof value === 'string') return { name, type: AttributeType.STRING, s: Buffer.from(value, 'utf8') };
   if (Array.isArray(value)) return { name, type: AttributeType.INTS, ints: value };
   if (typeof value === 'number') {
-    if (!Number.isInteger(value)) throw new Error(`attribute ${name}: ${value} is not an integer; wrap it as { float }`);
+    if (!Number.isInteger(value))
+      throw new Error(`attribute ${name}: ${value} is not an integer; wrap it as { float }`);
     return { name, type: AttributeType.INT, i: value };
   }
   if ('float' in value) return { name, type: AttributeType.FLOAT, f: value.float };

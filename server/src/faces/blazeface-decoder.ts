@@ -130,21 +130,26 @@ export function intersectionOverUnion(a: NormalisedDetection, b: NormalisedDetec
  * least `iouThreshold` are merged into one, box and keypoints averaged with the scores as weights;
  * the merged detection keeps the best score. Returns the merged detections, best first.
  */
-export function weightedNonMaxSuppression(detections: NormalisedDetection[], iouThreshold: number): NormalisedDetection[] {
+export function weightedNonMaxSuppression(
+  detections: NormalisedDetection[],
+  iouThreshold: number,
+): NormalisedDetection[] {
   let remaining = [...detections].sort((a, b) => b.score - a.score);
   const merged: NormalisedDetection[] = [];
   while (remaining.length > 0) {
     const [best, ...others] = remaining;
     const cluster: NormalisedDetection[] = [best];
     const rest: NormalisedDetection[] = [];
-    for (const candidate of others) (intersectionOverUnion(best, candidate) >= iouThreshold ? cluster : rest).push(candidate);
+    for (const candidate of others)
+      (intersectionOverUnion(best, candidate) >= iouThreshold ? cluster : rest).push(candidate);
     remaining = rest;
 
     const totalWeight = cluster.reduce((sum, member) => sum + member.score, 0);
     const average = (pick: (member: NormalisedDetection) => number) =>
       cluster.reduce((sum, member) => sum + pick(member) * member.score, 0) / totalWeight;
     const keypoints = new Float32Array(2 * KEYPOINT_COUNT);
-    for (let index = 0; index < keypoints.length; index++) keypoints[index] = average((member) => member.keypoints[index]);
+    for (let index = 0; index < keypoints.length; index++)
+      keypoints[index] = average((member) => member.keypoints[index]);
     merged.push({
       score: best.score,
       centreX: average((member) => member.centreX),

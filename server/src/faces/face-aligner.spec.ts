@@ -10,7 +10,8 @@ function imageWithDiscs(points: Point[], radius: number): RgbImage {
   const data = Buffer.alloc(WIDTH * HEIGHT * 3);
   for (let y = 0; y < HEIGHT; y++) {
     for (let x = 0; x < WIDTH; x++) {
-      if (points.some((point) => Math.hypot(x + 0.5 - point.x, y + 0.5 - point.y) <= radius)) data.fill(255, (y * WIDTH + x) * 3, (y * WIDTH + x) * 3 + 3);
+      if (points.some((point) => Math.hypot(x + 0.5 - point.x, y + 0.5 - point.y) <= radius))
+        data.fill(255, (y * WIDTH + x) * 3, (y * WIDTH + x) * 3 + 3);
     }
   }
   return { data, width: WIDTH, height: HEIGHT };

@@ -45,7 +45,15 @@ export function faceCropGeometry(landmarks: FaceLandmarks): FaceCropGeometry {
  * Writes the bilinear sample of an RGB image at continuous coordinates (pixel centres at +0.5) to
  * `target` at `offset`; neighbours outside the image count as black.
  */
-function sampleBilinear(source: Buffer, width: number, height: number, x: number, y: number, target: Buffer, offset: number): void {
+function sampleBilinear(
+  source: Buffer,
+  width: number,
+  height: number,
+  x: number,
+  y: number,
+  target: Buffer,
+  offset: number,
+): void {
   const left = Math.floor(x - 0.5);
   const top = Math.floor(y - 0.5);
   const fractionX = x - 0.5 - left;
@@ -69,7 +77,10 @@ function sampleBilinear(source: Buffer, width: number, height: number, x: number
   const d = (nextRow + nextColumn) * 3;
   for (let channel = 0; channel < 3; channel++) {
     target[offset + channel] = Math.round(
-      source[a + channel] * topLeft + source[b + channel] * topRight + source[c + channel] * bottomLeft + source[d + channel] * bottomRight,
+      source[a + channel] * topLeft +
+        source[b + channel] * topRight +
+        source[c + channel] * bottomLeft +
+        source[d + channel] * bottomRight,
     );
   }
 }
@@ -80,7 +91,11 @@ function sampleBilinear(source: Buffer, width: number, height: number, x: number
  * resampling filters the detail away properly when shrinking); the rotation is then a bilinear
  * resampling at that scale, which keeps the crop exactly centred (black past the image edges).
  */
-export async function alignFace(image: RgbImage, landmarks: FaceLandmarks, size = ALIGNED_FACE_SIZE): Promise<AlignedFace> {
+export async function alignFace(
+  image: RgbImage,
+  landmarks: FaceLandmarks,
+  size = ALIGNED_FACE_SIZE,
+): Promise<AlignedFace> {
   const { centre, side, angle } = faceCropGeometry(landmarks);
   const halfExtent = (side / 2) * (Math.abs(Math.cos(angle)) + Math.abs(Math.sin(angle))) + 2;
   const left = Math.max(0, Math.floor(centre.x - halfExtent));

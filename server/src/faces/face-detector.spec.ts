@@ -21,7 +21,9 @@ const EXPECTED_FACES: Record<(typeof DEMO_PHOTO_NAMES)[number], number> = {
 
 function inside(point: { x: number; y: number }, face: FaceDetection, margin = 0): boolean {
   const { x, y, width, height } = face.box;
-  return point.x >= x - margin && point.x <= x + width + margin && point.y >= y - margin && point.y <= y + height + margin;
+  return (
+    point.x >= x - margin && point.x <= x + width + margin && point.y >= y - margin && point.y <= y + height + margin
+  );
 }
 
 describe('FaceDetector', () => {
@@ -89,7 +91,9 @@ describe('FaceDetector', () => {
     expect(found).toHaveLength(1);
     expect(found[0].score).toBeGreaterThan(0.75);
     expect(Math.abs(found[0].box.x + left - face.box.x)).toBeLessThan(face.box.width * 0.15);
-    expect(Math.abs(found[0].landmarks.rightEye.x + left - face.landmarks.rightEye.x)).toBeLessThan(face.box.width * 0.08);
+    expect(Math.abs(found[0].landmarks.rightEye.x + left - face.landmarks.rightEye.x)).toBeLessThan(
+      face.box.width * 0.08,
+    );
   });
 
   it('finds nothing in a blank image', async () => {

@@ -29,7 +29,14 @@ interface Letterbox {
   scaleY: number;
 }
 
-const LANDMARK_ORDER: (keyof FaceLandmarks)[] = ['rightEye', 'leftEye', 'noseTip', 'mouthCentre', 'rightEarTragion', 'leftEarTragion'];
+const LANDMARK_ORDER: (keyof FaceLandmarks)[] = [
+  'rightEye',
+  'leftEye',
+  'noseTip',
+  'mouthCentre',
+  'rightEarTragion',
+  'leftEarTragion',
+];
 
 /**
  * BlazeFace in ONNX Runtime. The image is letterboxed into the square input (aspect kept, resized
@@ -70,7 +77,9 @@ export class FaceDetector {
     for (const head of this.model.heads) {
       const scores = outputs[head.scoresOutput].data as Float32Array;
       const regressors = outputs[head.regressorsOutput].data as Float32Array;
-      candidates.push(...decodeHead(scores, regressors, this.anchors, firstAnchor, this.model.inputSize, this.scoreThreshold));
+      candidates.push(
+        ...decodeHead(scores, regressors, this.anchors, firstAnchor, this.model.inputSize, this.scoreThreshold),
+      );
       firstAnchor += scores.length;
     }
     return weightedNonMaxSuppression(candidates, this.iouThreshold)
@@ -98,16 +107,27 @@ export class FaceDetector {
 
   private toImageCoordinates(detection: NormalisedDetection, letterbox: Letterbox, image: RgbImage): FaceDetection {
     const size = this.model.inputSize;
-    const toPoint = (x: number, y: number): Point => ({ x: (x * size) / letterbox.scaleX, y: (y * size) / letterbox.scaleY });
+    const toPoint = (x: number, y: number): Point => ({
+      x: (x * size) / letterbox.scaleX,
+      y: (y * size) / letterbox.scaleY,
+    });
     const topLeft = toPoint(detection.centreX - detection.width / 2, detection.centreY - detection.height / 2);
     const bottomRight = toPoint(detection.centreX + detection.width / 2, detection.centreY + detection.height / 2);
     const left = Math.max(0, topLeft.x);
     const top = Math.max(0, topLeft.y);
     const landmarks = Object.fromEntries(
-      LANDMARK_ORDER.map((name, index) => [name, toPoint(detection.keypoints[index * 2], detection.keypoints[index * 2 + 1])]),
+      LANDMARK_ORDER.map((name, index) => [
+        name,
+        toPoint(detection.keypoints[index * 2], detection.keypoints[index * 2 + 1]),
+      ]),
     ) as unknown as FaceLandmarks;
     return {
-      box: { x: left, y: top, width: Math.min(image.width, bottomRight.x) - left, height: Math.min(image.height, bottomRight.y) - top },
+      box: {
+        x: left,
+        y: top,
+        width: Math.min(image.width, bottomRight.x) - left,
+        height: Math.min(image.height, bottomRight.y) - top,
+      },
       score: detection.score,
       landmarks,
     };

@@ -57,7 +57,9 @@ export class FaceEmbedder {
       const offset = index * pixelsPerFace;
       for (let pixel = 0; pixel < pixelsPerFace; pixel++) input[offset + pixel] = face.pixels[pixel];
     });
-    const outputs = await this.session.run({ [INPUT_NAME]: new ort.Tensor('float32', input, [faces.length, size, size, 3]) });
+    const outputs = await this.session.run({
+      [INPUT_NAME]: new ort.Tensor('float32', input, [faces.length, size, size, 3]),
+    });
     const raw = outputs[OUTPUT_NAME].data as Float32Array;
     return faces.map((_, index) => normaliseL2(raw.slice(index * DESCRIPTOR_LENGTH, (index + 1) * DESCRIPTOR_LENGTH)));
   }

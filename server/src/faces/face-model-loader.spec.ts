@@ -1,12 +1,19 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultIntraOpThreads, defaultModelsDir, FACE_MODEL_FILES, FaceModelLoader, FaceModelMissingError } from './face-model-loader';
+import {
+  defaultIntraOpThreads,
+  defaultModelsDir,
+  FACE_MODEL_FILES,
+  FaceModelLoader,
+  FaceModelMissingError,
+} from './face-model-loader';
 
 describe('FaceModelLoader', () => {
   it('finds the models npm install built in models/build/', () => {
     expect(defaultModelsDir()).toBe(path.resolve(__dirname, '../../../models/build'));
-    for (const file of Object.values(FACE_MODEL_FILES)) expect(existsSync(new FaceModelLoader().modelPath(file))).toBe(true);
+    for (const file of Object.values(FACE_MODEL_FILES))
+      expect(existsSync(new FaceModelLoader().modelPath(file))).toBe(true);
   });
 
   it('says how to build the models when one is missing', () => {
@@ -28,6 +35,8 @@ describe('FaceModelLoader', () => {
     expect(defaultIntraOpThreads()).toBeLessThanOrEqual(2);
     expect(new FaceModelLoader().detectorIntraOpThreads).toBe(1);
     expect(() => new FaceModelLoader({ intraOpThreads: 0 })).toThrow(/intraOpThreads must be a positive integer/);
-    expect(() => new FaceModelLoader({ detectorIntraOpThreads: 1.5 })).toThrow(/detectorIntraOpThreads must be a positive integer/);
+    expect(() => new FaceModelLoader({ detectorIntraOpThreads: 1.5 })).toThrow(
+      /detectorIntraOpThreads must be a positive integer/,
+    );
   });
 });

@@ -28,7 +28,9 @@ export interface FaceModelLoaderOptions {
 
 export class FaceModelMissingError extends Error {
   constructor(file: string, modelsDir: string) {
-    super(`face model ${file} not found in ${modelsDir}: run npm install to build the models (npm run build -w @citywatch/models)`);
+    super(
+      `face model ${file} not found in ${modelsDir}: run npm install to build the models (npm run build -w @citywatch/models)`,
+    );
     this.name = 'FaceModelMissingError';
   }
 }

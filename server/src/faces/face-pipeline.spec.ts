@@ -18,13 +18,27 @@ type Point = { x: number; y: number };
 async function variants(photo: Buffer): Promise<{ name: string; bytes: Buffer; map: (point: Point) => Point }[]> {
   const { width, height } = await sharp(photo).metadata();
   return [
-    { name: 'scaled to 60%', bytes: await sharp(photo).resize(Math.round(width * 0.6)).jpeg({ quality: 90 }).toBuffer(), map: (p) => ({ x: p.x * 0.6, y: p.y * 0.6 }) },
+    {
+      name: 'scaled to 60%',
+      bytes: await sharp(photo)
+        .resize(Math.round(width * 0.6))
+        .jpeg({ quality: 90 })
+        .toBuffer(),
+      map: (p) => ({ x: p.x * 0.6, y: p.y * 0.6 }),
+    },
     {
       name: 'shifted',
-      bytes: await sharp(photo).extract({ left: 97, top: 61, width: width - 150, height: height - 100 }).jpeg({ quality: 90 }).toBuffer(),
+      bytes: await sharp(photo)
+        .extract({ left: 97, top: 61, width: width - 150, height: height - 100 })
+        .jpeg({ quality: 90 })
+        .toBuffer(),
       map: (p) => ({ x: p.x - 97, y: p.y - 61 }),
     },
-    { name: 'brightened', bytes: await sharp(photo).modulate({ brightness: 1.3 }).jpeg({ quality: 90 }).toBuffer(), map: (p) => p },
+    {
+      name: 'brightened',
+      bytes: await sharp(photo).modulate({ brightness: 1.3 }).jpeg({ quality: 90 }).toBuffer(),
+      map: (p) => p,
+    },
     { name: 're-compressed', bytes: await sharp(photo).jpeg({ quality: 30 }).toBuffer(), map: (p) => p },
   ];
 }
@@ -51,7 +65,8 @@ describe('FacePipeline', () => {
       expect(face.quality.sharpness).toBeGreaterThan(0);
       expect(Math.sqrt(dot(face.descriptor, face.descriptor))).toBeCloseTo(1, 5);
     }
-    for (const stage of ['decodeMs', 'detectMs', 'alignMs', 'embedMs'] as const) expect(result.timings[stage]).toBeGreaterThan(0);
+    for (const stage of ['decodeMs', 'detectMs', 'alignMs', 'embedMs'] as const)
+      expect(result.timings[stage]).toBeGreaterThan(0);
   });
 
   it('reports faces below the score gate as rejected, with the reason', () => {
@@ -64,22 +79,31 @@ describe('FacePipeline', () => {
     const faces = [...originals.values()].flatMap((result) => result.faces);
     expect(faces.length).toBeGreaterThanOrEqual(19);
     let highest = -1;
-    for (let a = 0; a < faces.length; a++) for (let b = a + 1; b < faces.length; b++) highest = Math.max(highest, dot(faces[a].descriptor, faces[b].descriptor));
+    for (let a = 0; a < faces.length; a++)
+      for (let b = a + 1; b < faces.length; b++)
+        highest = Math.max(highest, dot(faces[a].descriptor, faces[b].descriptor));
     expect(highest).toBeLessThan(SAME_PERSON_MIN_SIMILARITY);
   });
 
   it('matches each person in scaled, shifted, brightened and re-compressed copies, and the gallery finds them', async () => {
     const gallery = new FaceGallery();
-    for (const [name, result] of originals) result.faces.forEach((face, index) => gallery.enroll(`${name}#${index}`, face.descriptor));
+    for (const [name, result] of originals)
+      result.faces.forEach((face, index) => gallery.enroll(`${name}#${index}`, face.descriptor));
     let compared = 0;
     for (const [name, result] of originals) {
       for (const variant of await variants(readDemoPhoto(name))) {
         const edited = await lenientPipeline.process(variant.bytes);
         result.faces.forEach((face, index) => {
           const expected = variant.map(centre(face));
-          const match = edited.faces.find((candidate) => Math.hypot(centre(candidate).x - expected.x, centre(candidate).y - expected.y) < candidate.box.width / 3);
+          const match = edited.faces.find(
+            (candidate) =>
+              Math.hypot(centre(candidate).x - expected.x, centre(candidate).y - expected.y) < candidate.box.width / 3,
+          );
           expect(match, `${name} face ${index} ${variant.name}`).toBeDefined();
-          expect(dot(face.descriptor, match!.descriptor), `${name} face ${index} ${variant.name}`).toBeGreaterThanOrEqual(SAME_PERSON_MIN_SIMILARITY);
+          expect(
+            dot(face.descriptor, match!.descriptor),
+            `${name} face ${index} ${variant.name}`,
+          ).toBeGreaterThanOrEqual(SAME_PERSON_MIN_SIMILARITY);
           expect(gallery.search(match!.descriptor, 1)[0].id).toBe(`${name}#${index}`);
           compared++;
         });
@@ -112,18 +136,29 @@ describe('FacePipeline', () => {
       const face = originals.get('sample3.jpg')!.faces[0];
       const side = Math.round(face.box.width * 1.8);
       const crop = await sharp(readDemoPhoto('sample3.jpg'))
-        .extract({ left: Math.round(centre(face).x - side / 2), top: Math.round(centre(face).y - side / 2), width: side, height: side })
+        .extract({
+          left: Math.round(centre(face).x - side / 2),
+          top: Math.round(centre(face).y - side / 2),
+          width: side,
+          height: side,
+        })
         .jpeg()
         .toBuffer();
       const single = await checkpoint.process(crop);
       expect(single.faces).toHaveLength(1);
       expect(dot(single.faces[0].descriptor, face.descriptor)).toBeGreaterThanOrEqual(SAME_PERSON_MIN_SIMILARITY);
 
-      const twoPeople = await sharp(readDemoPhoto('sample6.jpg')).extract({ left: 1100, top: 250, width: 650, height: 420 }).jpeg().toBuffer();
+      const twoPeople = await sharp(readDemoPhoto('sample6.jpg'))
+        .extract({ left: 1100, top: 250, width: 650, height: 420 })
+        .jpeg()
+        .toBuffer();
       const pair = await checkpoint.process(twoPeople);
       expect(pair.rejectedReasons).toEqual(['too-many-faces']);
       expect(pair.faces).toEqual([]);
-      expect(pair.rejected.map((rejected) => rejected.quality.reasons)).toEqual([['too-many-faces'], ['too-many-faces']]);
+      expect(pair.rejected.map((rejected) => rejected.quality.reasons)).toEqual([
+        ['too-many-faces'],
+        ['too-many-faces'],
+      ]);
     } finally {
       await checkpoint.close();
     }

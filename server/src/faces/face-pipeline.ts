@@ -105,7 +105,10 @@ export class FacePipeline {
     const rejectedReasons = this.qualityGate.checkFaceCount(candidates.length);
     if (rejectedReasons.includes('too-many-faces')) {
       for (const { detection, quality } of candidates) {
-        rejected.push({ ...detection, quality: { ...quality, passed: false, reasons: [...quality.reasons, 'too-many-faces'] } });
+        rejected.push({
+          ...detection,
+          quality: { ...quality, passed: false, reasons: [...quality.reasons, 'too-many-faces'] },
+        });
       }
       return { width: image.width, height: image.height, faces: [], rejected, rejectedReasons, timings };
     }
@@ -113,7 +116,11 @@ export class FacePipeline {
     started = performance.now();
     const descriptors = await this.embedder.embed(candidates.map((candidate) => candidate.aligned));
     timings.embedMs = performance.now() - started;
-    const faces = candidates.map(({ detection, quality }, index) => ({ ...detection, quality, descriptor: descriptors[index] }));
+    const faces = candidates.map(({ detection, quality }, index) => ({
+      ...detection,
+      quality,
+      descriptor: descriptors[index],
+    }));
     return { width: image.width, height: image.height, faces, rejected, rejectedReasons, timings };
   }
 

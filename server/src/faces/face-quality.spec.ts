@@ -9,19 +9,31 @@ function detection(size: number, score: number): FaceDetection {
   return {
     box: { x: 10, y: 10, width: size, height: size * 1.1 },
     score,
-    landmarks: { rightEye: point, leftEye: point, noseTip: point, mouthCentre: point, rightEarTragion: point, leftEarTragion: point },
+    landmarks: {
+      rightEye: point,
+      leftEye: point,
+      noseTip: point,
+      mouthCentre: point,
+      rightEarTragion: point,
+      leftEarTragion: point,
+    },
   };
 }
 
 /** A 150x150 checkerboard of 10-pixel squares: hard edges everywhere. */
 function checkerboard(): AlignedFace {
   const pixels = Buffer.alloc(150 * 150 * 3);
-  for (let y = 0; y < 150; y++) for (let x = 0; x < 150; x++) if ((Math.floor(x / 10) + Math.floor(y / 10)) % 2) pixels.fill(255, (y * 150 + x) * 3, (y * 150 + x) * 3 + 3);
+  for (let y = 0; y < 150; y++)
+    for (let x = 0; x < 150; x++)
+      if ((Math.floor(x / 10) + Math.floor(y / 10)) % 2) pixels.fill(255, (y * 150 + x) * 3, (y * 150 + x) * 3 + 3);
   return { pixels, size: 150 };
 }
 
 async function blurred(face: AlignedFace, sigma: number): Promise<AlignedFace> {
-  const pixels = await sharp(face.pixels, { raw: { width: 150, height: 150, channels: 3 } }).blur(sigma).raw().toBuffer();
+  const pixels = await sharp(face.pixels, { raw: { width: 150, height: 150, channels: 3 } })
+    .blur(sigma)
+    .raw()
+    .toBuffer();
   return { pixels, size: 150 };
 }
 
@@ -41,12 +53,20 @@ describe('FaceQualityGate', () => {
   const gate = new FaceQualityGate({ minFaceSize: 48, minDetectionScore: 0.8 });
 
   it('reports the measurements and passes a good detection', () => {
-    expect(gate.checkDetection(detection(120, 0.95))).toEqual({ faceSize: 120, detectionScore: 0.95, passed: true, reasons: [] });
+    expect(gate.checkDetection(detection(120, 0.95))).toEqual({
+      faceSize: 120,
+      detectionScore: 0.95,
+      passed: true,
+      reasons: [],
+    });
   });
 
   it('rejects a small face and a low score, giving every reason', () => {
     expect(gate.checkDetection(detection(30, 0.95)).reasons).toEqual(['face-too-small']);
-    expect(gate.checkDetection(detection(30, 0.5))).toMatchObject({ passed: false, reasons: ['face-too-small', 'low-detection-score'] });
+    expect(gate.checkDetection(detection(30, 0.5))).toMatchObject({
+      passed: false,
+      reasons: ['face-too-small', 'low-detection-score'],
+    });
   });
 
   it('rejects a blurred crop and keeps the earlier reasons', async () => {

@@ -20,7 +20,10 @@ function dot(a: Float32Array, b: Float32Array): number {
 
 describe('FaceGallery', () => {
   const random = seededRandom(7);
-  const enrolled = Array.from({ length: 2000 }, (_, index) => ({ id: `person-${index}`, descriptor: randomDescriptor(random) }));
+  const enrolled = Array.from({ length: 2000 }, (_, index) => ({
+    id: `person-${index}`,
+    descriptor: randomDescriptor(random),
+  }));
   const gallery = new FaceGallery(16);
   for (const { id, descriptor } of enrolled) gallery.enroll(id, descriptor);
 
@@ -59,7 +62,12 @@ describe('FaceGallery', () => {
     small.enroll('c', c);
     small.enroll('a', c);
     expect(small.size).toBe(3);
-    expect(small.search(c, 2).map((match) => match.id).sort()).toEqual(['a', 'c']);
+    expect(
+      small
+        .search(c, 2)
+        .map((match) => match.id)
+        .sort(),
+    ).toEqual(['a', 'c']);
     expect(small.remove('a')).toBe(true);
     expect(small.remove('a')).toBe(false);
     expect(small.size).toBe(2);
@@ -70,7 +78,12 @@ describe('FaceGallery', () => {
   it('enrolls packed descriptors in bulk like one by one, replacing known identities', () => {
     const bulk = new FaceGallery(4);
     const packed = new Float32Array(3 * DESCRIPTOR_LENGTH);
-    enrolled.slice(0, 3).forEach(({ descriptor }, index) => packed.set(descriptor.map((value) => value * 2), index * DESCRIPTOR_LENGTH));
+    enrolled.slice(0, 3).forEach(({ descriptor }, index) =>
+      packed.set(
+        descriptor.map((value) => value * 2),
+        index * DESCRIPTOR_LENGTH,
+      ),
+    );
     bulk.enroll('person-1', enrolled[9].descriptor);
     bulk.enrollMany(['person-0', 'person-1', 'person-2'], packed);
     expect(bulk.size).toBe(3);

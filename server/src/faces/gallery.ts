@@ -39,7 +39,8 @@ export class FaceGallery {
 
   /** Adds an identity, or replaces its descriptor. The descriptor is copied and scaled to unit length. */
   enroll(id: string, descriptor: Float32Array): void {
-    if (descriptor.length !== DESCRIPTOR_LENGTH) throw new Error(`descriptor of ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
+    if (descriptor.length !== DESCRIPTOR_LENGTH)
+      throw new Error(`descriptor of ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
     let row = this.rowOf.get(id);
     if (row === undefined) {
       row = this.ids.length;
@@ -93,7 +94,8 @@ export class FaceGallery {
 
   /** The `k` most similar identities, best first, leaving out those below `minSimilarity`. */
   search(descriptor: Float32Array, k = 5, minSimilarity = -1): GalleryMatch[] {
-    if (descriptor.length !== DESCRIPTOR_LENGTH) throw new Error(`descriptor of ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
+    if (descriptor.length !== DESCRIPTOR_LENGTH)
+      throw new Error(`descriptor of ${descriptor.length} values, expected ${DESCRIPTOR_LENGTH}`);
     if (k <= 0 || this.ids.length === 0) return [];
     const query = normaliseL2(Float32Array.from(descriptor));
     const topRows = new Int32Array(k);
@@ -133,7 +135,8 @@ export class FaceGallery {
       if (kept === k) threshold = Math.max(minSimilarity, topScores[k - 1]);
     }
     const matches: GalleryMatch[] = [];
-    for (let index = 0; index < kept; index++) matches.push({ id: this.ids[topRows[index]], similarity: topScores[index] });
+    for (let index = 0; index < kept; index++)
+      matches.push({ id: this.ids[topRows[index]], similarity: topScores[index] });
     return matches;
   }
 
