@@ -29,7 +29,7 @@ const SERVER_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.
 const PASSAGES = Number(process.env.BENCH_PASSAGES ?? (QUICK ? 300_000 : 10_000_000));
 const PLATES = Number(process.env.BENCH_PLATES ?? (QUICK ? 30_000 : 300_000));
 const DAYS = 90;
-const ITERATIONS = QUICK ? 40 : 200;
+const ITERATIONS = QUICK ? 25 : 200;
 const HOTLIST_ENTRIES = 100_000;
 
 const silent = {
@@ -241,7 +241,7 @@ async function main(): Promise<void> {
     );
     const peak = await time('statistics: peak hours, 1 day', statIterations, (i) => search.peakHours(statisticsQuery(i)));
 
-    // The hotlist: 100,000 entries in memory (90% exact plates with fuzzy matching on, 10% patterns),
+    // The hotlist: 100,000 entries in memory (99% exact plates with fuzzy matching on, 1% patterns),
     // checked against a stream of reads where about 1 in 100 is listed.
     const index = new HotlistIndex();
     const listed = makePlates(HOTLIST_ENTRIES);
@@ -262,13 +262,14 @@ async function main(): Promise<void> {
     });
     const buildStarted = performance.now();
     listed.forEach((plate, i) => {
-      if (i % 10 === 0) {
+      if (i % 100 === 0) {
+        // A partial plate from a witness: one character unknown, the last ones unread (黑A1?34*).
         const chars = [...plate];
-        index.upsert(entry(i, `${chars[0]}${chars[1]}?${chars.slice(3, 5).join('')}*${chars[chars.length - 1]}`));
+        index.upsert(entry(i, `${chars.slice(0, 3).join('')}?${chars.slice(4, 6).join('')}*`));
       } else index.upsert(entry(i, plate));
     });
     const buildMs = performance.now() - buildStarted;
-    const stream = Array.from({ length: 200_000 }, (_, i) => (i % 100 === 0 ? listed[i % listed.length]! : plates[i % plates.length]!));
+    const stream = Array.from({ length: QUICK ? 100_000 : 500_000 }, (_, i) => (i % 100 === 0 ? listed[i % listed.length]! : plates[i % plates.length]!));
     const now = Date.parse('2026-11-27T08:00:00Z');
     let hits = 0;
     for (const plate of stream.slice(0, 20_000)) hits += index.match(plate, 'TG-01', now).length; // warm-up
