@@ -4,7 +4,7 @@ import { DEFAULT_TOPIC_ROOT } from '@citywatch/protocol';
 import { agentFromConfig } from './agent/agent-from-config';
 import type { EdgeAgent } from './agent/edge-agent';
 import { ConfigError, loadAgentConfig } from './config/agent-config';
-import { importRegistry } from './registry/registry-client';
+import { hubToken, importRegistry } from './registry/registry-client';
 import { countDailyVolumes } from './simulator/daily-volumes';
 import { buildDistrictEstate, districtRegistry } from './simulator/district-estate';
 import { DistrictTrafficModel } from './simulator/district-traffic-model';
@@ -19,7 +19,8 @@ const USAGE = `citywatch-agent <command> [options]
   simulate [options]               run the Pingfang district simulator as one agent process
       --broker URL                 broker (default $CITYWATCH_BROKER_URL or mqtt://127.0.0.1:11883)
       --hub URL                    register the estate with this hub first (POST /api/registry/import)
-      --token TOKEN                bearer token for the hub (default $CITYWATCH_HUB_TOKEN)
+      --token TOKEN                bearer token for the hub (default $CITYWATCH_HUB_TOKEN, or a
+                                   sign-in as $ADMIN_USERNAME with $ADMIN_PASSWORD)
       --topic-root ROOT            default $CITYWATCH_TOPIC_ROOT or ${DEFAULT_TOPIC_ROOT}
       --time-compression N         simulated time runs N times faster (default 1)
       --multiplier N               multiply every event rate (default 1)
@@ -29,7 +30,7 @@ const USAGE = `citywatch-agent <command> [options]
       --no-faults                  no simulated outages, video loss or tamper
       --backlog-rate N             events/s per device after an outage (default 50)
   volumes [--seed S --multiplier N]  print the district's expected daily volumes as JSON
-  export-registry                  print the district's RegistryImport JSON
+  export-registry                  print the district's RegistryImport JSON (with the devices' secrets)
 `;
 
 async function main(argv: string[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { DEFAULT_TOPIC_ROOT } from '@citywatch/protocol';
-import { importRegistry, waitForHub } from './registry/registry-client';
+import { hubToken, importRegistry, waitForHub } from './registry/registry-client';
 import { districtRegistry } from './simulator/district-estate';
 import { createSimulatedDistrict } from './simulator/simulated-district-agent';
 import { createLogger } from './util/logger';
@@ -13,7 +13,8 @@ import { createLogger } from './util/logger';
  *
  * Environment: HTTP_PORT (8080), EMBEDDED_MQTT_PORT (11883), MQTT_URL (an external broker instead),
  * TOPIC_ROOT (city/v1), DATA_DIR (./data), DEMO_TIME_COMPRESSION (10), DEMO_MULTIPLIER (1),
- * DEMO_SEED (1), CITYWATCH_HUB_TOKEN (bearer token for the import, once the hub asks for one).
+ * DEMO_SEED (1). The registry import signs in with CITYWATCH_HUB_TOKEN if set, else as ADMIN_USERNAME
+ * (admin) with ADMIN_PASSWORD or the password the hub wrote to {DATA_DIR}/initial-admin-password.
  */
 async function main(): Promise<void> {
   const logger = createLogger({ base: { component: 'demo' } });
@@ -28,6 +29,12 @@ async function main(): Promise<void> {
   const hub: ChildProcess = spawn(process.execPath, [resolve(root, 'server', 'dist', 'main.js')], {
     env,
     stdio: 'inherit',
+    // Its own process group: Ctrl-C reaches the demo only, which stops the district first, then the hub.
+    detached: true,
+  });
+  running.hub = hub;
+  process.once('exit', () => {
+    if (hub.exitCode === null) hub.kill('SIGTERM');
   });
   let hubAlive = true;
   hub.once('exit', (code, signal) => {
@@ -53,8 +60,9 @@ async function main(): Promise<void> {
 
   await waitForHub(hubUrl, 120_000, () => hubAlive);
   const registry = districtRegistry();
-  const imported = await importRegistry({ hubUrl, token: env.CITYWATCH_HUB_TOKEN }, registry);
-  logger.info('district registered', { ...imported });
+  const token = await hubToken(hubUrl, env, env.DATA_DIR);
+  const imported = await importRegistry({ hubUrl, token }, registry);
+  logger.info('district registered', { tollgates: imported.tollgates, devices: imported.devices });
 
   const { agent, simulator } = await createSimulatedDistrict({
     broker: { url: brokerUrl },
@@ -80,7 +88,14 @@ async function main(): Promise<void> {
   }, 15_000).unref();
 }
 
+/** The hub child, so a failed start does not leave it running. */
+const running: { hub?: ChildProcess } = {};
+
 main().catch((error: unknown) => {
   process.stderr.write(`demo failed: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
+  const hub = running.hub;
+  if (hub && hub.exitCode === null) {
+    hub.once('exit', () => process.exit(1));
+    hub.kill('SIGTERM');
+  } else process.exit(1);
 });

@@ -39,6 +39,9 @@ import { MACHINE_MQTT_URL, createTestDatabase, uniqueName, uniqueTopicRoot } fro
 const QUICK = process.env.BENCH_QUICK === '1';
 const BACKEND = process.env.BENCH_BACKEND === 'embedded' ? 'embedded' : 'machine services';
 const CONSOLES = Number(process.env.BENCH_CONSOLES ?? 50);
+const CONSOLE_PROCESSES = Number(process.env.BENCH_CONSOLE_PROCESSES ?? 2);
+/** Wall-clock milliseconds with sub-millisecond precision, comparable across processes on one machine. */
+const now = () => performance.timeOrigin + performance.now();
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const WARMUP_S = QUICK ? 2 : 5;
 const MEASURE_S = QUICK ? 10 : 45;
@@ -123,6 +126,107 @@ async function post<T>(url: string, body: unknown, token?: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+interface GroupReport {
+  /** (console, measured incident) deliveries in the window. */
+  received: number;
+  latencies: number[];
+  raised: number;
+  repeated: number;
+}
+
+interface ConsoleGroup {
+  count: number;
+  report(windowStart: number, windowEnd: number, full: boolean): Promise<GroupReport>;
+  stop(): void;
+}
+
+/** Starts this script again as a group of consoles (BENCH_ROLE=consoles), talking over IPC. */
+async function startConsoleGroup(httpUrl: string, token: string, count: number): Promise<ConsoleGroup> {
+  const child = spawn(process.execPath, [...process.execArgv, __filename], {
+    env: { ...process.env, BENCH_ROLE: 'consoles', BENCH_HUB: httpUrl, BENCH_TOKEN: token, BENCH_COUNT: String(count) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolvePromise, reject) => {
+    child.once('message', (message: { ready?: boolean; error?: string }) =>
+      message.ready ? resolvePromise() : reject(new Error(message.error)),
+    );
+    child.once('exit', (code) => reject(new Error(`console group exited with ${code}`)));
+  });
+  return {
+    count,
+    report: (windowStart, windowEnd, full) =>
+      new Promise<GroupReport>((resolvePromise) => {
+        child.once('message', (message: GroupReport) => resolvePromise(message));
+        child.send({ windowStart, windowEnd, full });
+      }),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+/** A group of consoles: connect, sign in, sync, then note when each change arrives. */
+async function runConsoleGroup(): Promise<void> {
+  const httpUrl = process.env.BENCH_HUB!;
+  const count = Number(process.env.BENCH_COUNT);
+  const arrivals: { sentAt: Float64Array; latency: Float64Array; length: number } = {
+    sentAt: new Float64Array(1 << 20),
+    latency: new Float64Array(1 << 20),
+    length: 0,
+  };
+  let raised = 0;
+  let repeated = 0;
+  const sockets: Console[] = [];
+  for (let i = 0; i < count; i++) {
+    const socket: Console = io(`${httpUrl}${LIVE_NAMESPACE}`, {
+      transports: ['websocket'],
+      auth: { token: process.env.BENCH_TOKEN },
+      reconnection: false,
+    });
+    socket.on('alert:change', (change: AlertChange) => {
+      const at = now();
+      if (i === 0) {
+        if (change.kind === 'raised') raised++;
+        else if (change.kind === 'repeated') repeated++;
+      }
+      for (const eventId of change.eventIds) {
+        if (!eventId.startsWith('b-')) continue;
+        const sentAt = Number(eventId.slice(2, eventId.indexOf('-', 2)));
+        if (arrivals.length === arrivals.sentAt.length) {
+          const grow = (array: Float64Array) => {
+            const bigger = new Float64Array(array.length * 2);
+            bigger.set(array);
+            return bigger;
+          };
+          arrivals.sentAt = grow(arrivals.sentAt);
+          arrivals.latency = grow(arrivals.latency);
+        }
+        arrivals.sentAt[arrivals.length] = sentAt;
+        arrivals.latency[arrivals.length] = at - sentAt;
+        arrivals.length++;
+      }
+    });
+    await new Promise<void>((resolvePromise, reject) => {
+      socket.once('hello', () => resolvePromise());
+      socket.once('connect_error', reject);
+    });
+    const reply = (await socket.timeout(10_000).emitWithAck('alerts:sync', { lastSeq: 0 })) as AlertSyncReply;
+    if (!reply.ok) throw new Error(`sync refused: ${reply.error.message}`);
+    sockets.push(socket);
+  }
+  process.on('message', ({ windowStart, windowEnd, full }: { windowStart: number; windowEnd: number; full: boolean }) => {
+    const latencies: number[] = [];
+    for (let i = 0; i < arrivals.length; i++) {
+      const sentAt = arrivals.sentAt[i]!;
+      if (sentAt >= windowStart && sentAt <= windowEnd) latencies.push(arrivals.latency[i]!);
+    }
+    process.send!({ received: latencies.length, latencies: full ? latencies : [], raised, repeated } satisfies GroupReport);
+  });
+  process.on('SIGTERM', () => {
+    for (const socket of sockets) socket.disconnect();
+    process.exit(0);
+  });
+  process.send!({ ready: true });
+}
+
 async function main(): Promise<void> {
   const env: Record<string, string> = {
     ADMIN_USERNAME: 'admin',
@@ -143,7 +247,7 @@ async function main(): Promise<void> {
     });
   }
   let hub: HubProcess | undefined;
-  const consoles: Console[] = [];
+  const groupsToStop: ConsoleGroup[] = [];
   let publisher: mqtt.MqttClient | undefined;
   try {
     hub = await startHub({ env });
@@ -164,43 +268,16 @@ async function main(): Promise<void> {
     }));
     await post(`${hub.httpUrl}/api/registry/import`, { tollgates: [], devices: cameras }, admin.accessToken);
 
-    // Consoles: each records, for every incident named in a change, when it arrived.
-    const published = new Map<string, number>();
-    const latencies: number[] = [];
-    let measuring = false;
-    let deliveries = 0;
-    let raisedChanges = 0;
-    let repeatedChanges = 0;
-    const received = new Map<string, number>();
-    for (let i = 0; i < CONSOLES; i++) {
-      const socket: Console = io(`${hub.httpUrl}${LIVE_NAMESPACE}`, {
-        transports: ['websocket'],
-        auth: { token: admin.accessToken },
-        reconnection: false,
-      });
-      socket.on('alert:change', (change: AlertChange) => {
-        const now = performance.now();
-        if (i === 0) {
-          if (change.kind === 'raised') raisedChanges++;
-          else if (change.kind === 'repeated') repeatedChanges++;
-        }
-        for (const eventId of change.eventIds) {
-          const sentAt = published.get(eventId);
-          if (sentAt === undefined) continue;
-          deliveries++;
-          received.set(eventId, (received.get(eventId) ?? 0) + 1);
-          if (measuring) latencies.push(now - sentAt);
-        }
-      });
-      await new Promise<void>((resolve, reject) => {
-        socket.once('hello', () => resolve());
-        socket.once('connect_error', reject);
-      });
-      const reply = (await socket.timeout(10_000).emitWithAck('alerts:sync', { lastSeq: 0 })) as AlertSyncReply;
-      if (!reply.ok) throw new Error(`sync refused: ${reply.error.message}`);
-      consoles.push(socket);
+    // Consoles run in child processes (as they would on their own machines), so their decoding does not
+    // slow the publisher; each works out latency from the publish time carried in the incident's event id.
+    const groups: ConsoleGroup[] = [];
+    for (let g = 0; g < CONSOLE_PROCESSES; g++) {
+      const count = Math.floor(CONSOLES / CONSOLE_PROCESSES) + (g < CONSOLES % CONSOLE_PROCESSES ? 1 : 0);
+      groups.push(await startConsoleGroup(hub.httpUrl, admin.accessToken, count));
+      groupsToStop.push(groups[groups.length - 1]!);
     }
-    console.error(`${consoles.length} consoles connected and synced`);
+    const consoleCount = groups.reduce((sum, group) => sum + group.count, 0);
+    console.error(`${consoleCount} consoles connected and synced in ${groups.length} processes`);
 
     const topics = new TopicScheme(hub.topicRoot);
     publisher = await mqtt.connectAsync(hub.mqttUrl, {
@@ -210,7 +287,7 @@ async function main(): Promise<void> {
     const perTick = (RATE * TICK_MS) / 1000;
     let sent = 0;
     let sequence = 0;
-    const measuredIds: string[] = [];
+    let measured = 0;
     const publishFor = async (seconds: number, measure: boolean) => {
       const start = performance.now();
       const total = Math.round(seconds * RATE);
@@ -221,7 +298,8 @@ async function main(): Promise<void> {
           const camera = cameras[sequence % CAMERAS]!;
           const kind = KINDS[Math.floor(sequence / CAMERAS) % KINDS.length]!;
           sequence++;
-          const eventId = randomUUID();
+          // The event id carries the publish time (epoch ms, sub-ms precision) for the consoles.
+          const eventId = `b-${now().toFixed(3)}-${sequence}`;
           const payload = encodeMessage('incident', {
             v: 1,
             eventId,
@@ -231,8 +309,7 @@ async function main(): Promise<void> {
             confidence: 0.9,
             description: 'seen by the bench',
           } as never);
-          published.set(eventId, performance.now());
-          if (measure) measuredIds.push(eventId);
+          if (measure) measured++;
           publisher!.publish(topics.event(camera.id, 'incident'), payload, { qos: 1 });
           sent++;
         }
@@ -243,7 +320,7 @@ async function main(): Promise<void> {
 
     console.error(`warming up ${WARMUP_S} s at ${RATE}/s`);
     await publishFor(WARMUP_S, false);
-    measuring = true;
+    const windowStart = now();
     const before = processUsage(hubPid);
     let peakRss = before.rssMiB;
     const sampler = setInterval(() => {
@@ -251,33 +328,39 @@ async function main(): Promise<void> {
     }, 500);
     console.error(`measuring ${MEASURE_S} s at ${RATE}/s`);
     const publishSeconds = await publishFor(MEASURE_S, true);
+    const windowEnd = now();
     const after = processUsage(hubPid);
     clearInterval(sampler);
-    // Let the tail arrive (each measured incident should reach every console).
+    // Let the tail arrive: every measured incident should reach every console.
+    const expected = measured * consoleCount;
+    let reports: GroupReport[] = [];
     const drainStart = performance.now();
-    while (performance.now() - drainStart < 15_000) {
-      const missing = measuredIds.filter((id) => (received.get(id) ?? 0) < consoles.length).length;
-      if (missing === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    measuring = false;
-    const expected = measuredIds.length * consoles.length;
-    const got = measuredIds.reduce((sum, id) => sum + Math.min(consoles.length, received.get(id) ?? 0), 0);
-    const sorted = Float64Array.from(latencies).sort();
+    do {
+      await new Promise((resolvePromise) => setTimeout(resolvePromise, 500));
+      reports = await Promise.all(groups.map((group) => group.report(windowStart, windowEnd, false)));
+    } while (
+      reports.reduce((sum, report) => sum + report.received, 0) < expected &&
+      performance.now() - drainStart < 15_000
+    );
+    reports = await Promise.all(groups.map((group) => group.report(windowStart, windowEnd, true)));
+    const got = reports.reduce((sum, report) => sum + report.received, 0);
+    const sorted = Float64Array.from(reports.flatMap((report) => report.latencies)).sort();
+    const raisedChanges = reports[0]?.raised ?? 0;
+    const repeatedChanges = reports[0]?.repeated ?? 0;
     const round = (value: number) => Math.round(value * 10) / 10;
     const result = {
       bench: 'alerts',
       quick: QUICK,
       backend: BACKEND,
-      consoles: consoles.length,
+      consoles: consoleCount,
       ratePerS: RATE,
       measuredS: round(publishSeconds),
-      incidentsPublished: measuredIds.length,
-      achievedRatePerS: Math.round(measuredIds.length / publishSeconds),
+      incidentsPublished: measured,
+      achievedRatePerS: Math.round(measured / publishSeconds),
       deliveriesExpected: expected,
       deliveriesReceived: got,
       lost: expected - got,
-      changesSeenByOneConsole: { raised: raisedChanges, repeated: repeatedChanges },
+      changesSeenByOneConsoleGroup: { raised: raisedChanges, repeated: repeatedChanges },
       latencyMs: {
         p50: round(percentile(sorted, 50)),
         p90: round(percentile(sorted, 90)),
@@ -295,17 +378,20 @@ async function main(): Promise<void> {
     };
     console.log(JSON.stringify(result));
   } finally {
-    for (const socket of consoles) socket.disconnect();
+    for (const group of groupsToStop) group.stop();
     await publisher?.endAsync().catch(() => undefined);
     await hub?.stop().catch(() => undefined);
     await dropDatabase().catch(() => undefined);
   }
 }
 
-main().then(
-  () => process.exit(0),
+(process.env.BENCH_ROLE === 'consoles' ? runConsoleGroup() : main()).then(
+  () => {
+    if (process.env.BENCH_ROLE !== 'consoles') process.exit(0);
+  },
   (error: unknown) => {
     console.error(error);
+    if (process.send) process.send({ error: String(error) });
     process.exit(1);
   },
 );

@@ -230,7 +230,7 @@ async function main(): Promise<void> {
       100;
 
     console.error(`embedded: aedes + PGlite for ${EMBEDDED_SECONDS} s`);
-    const embedded = await startHub({ env: { LOG_LEVEL: 'warn' } });
+    const embedded = await startHub();
     await registerEstate(embedded.httpUrl, estate);
     // On the embedded broker a device's acknowledgement waits for the commit, so throughput comes from
     // many devices publishing at once: one connection per lane here.

@@ -42,3 +42,31 @@ export async function waitForHub(
   }
   throw new Error(`the hub at ${hubUrl} was not ready (${last})`);
 }
+
+/** Signs in to the hub (POST /api/auth/sign-in) and returns the access token. */
+export async function signIn(hubUrl: string, username: string, password: string): Promise<string> {
+  const response = await fetch(new URL('/api/auth/sign-in', hubUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`sign-in as ${username} refused: HTTP ${response.status} ${text.slice(0, 300)}`);
+  return (JSON.parse(text) as { accessToken: string }).accessToken;
+}
+
+/**
+ * A bearer token for the hub: CITYWATCH_HUB_TOKEN if set, else a sign-in as ADMIN_USERNAME (admin)
+ * with ADMIN_PASSWORD or the password the hub wrote to {dataDir}/initial-admin-password on first start.
+ */
+export async function hubToken(hubUrl: string, env: NodeJS.ProcessEnv, dataDir?: string): Promise<string | undefined> {
+  if (env.CITYWATCH_HUB_TOKEN) return env.CITYWATCH_HUB_TOKEN;
+  let password = env.ADMIN_PASSWORD;
+  if (!password && dataDir) {
+    const { readFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    password = (await readFile(join(dataDir, 'initial-admin-password'), 'utf8').catch(() => '')).trim() || undefined;
+  }
+  if (!password) return undefined;
+  return signIn(hubUrl, env.ADMIN_USERNAME ?? 'admin', password);
+}

@@ -6,6 +6,7 @@ import {
   type TollgateRegistration,
 } from '@citywatch/protocol';
 import { SeededRandom } from '../util/seeded-random';
+import { DEFAULT_DEVICE_KEY, deviceSecret } from './device-secrets';
 import { areaOf, intersections, STREETS, toLatLon, type PlanPoint, type Street } from './district-plan';
 
 /** The seed article's estate. */
@@ -235,7 +236,24 @@ export function buildDistrictEstate(): DistrictEstate {
   return { tollgates, devices, byId: new Map(devices.map((device) => [device.registration.id, device])) };
 }
 
-/** The body of POST /api/registry/import for the district: tollgates with their lanes, then devices. */
-export function districtRegistry(estate: DistrictEstate = buildDistrictEstate()): RegistryImport {
-  return { tollgates: estate.tollgates, devices: estate.devices.map((device) => device.registration) };
+/**
+ * The body of POST /api/registry/import for the district: tollgates with their lanes, then devices,
+ * each with the broker secret the simulator will use (derived from `deviceKey`), unless `withSecrets`
+ * is false (the hub then makes its own and returns them once).
+ */
+export function districtRegistry(
+  estate: DistrictEstate = buildDistrictEstate(),
+  options: { withSecrets?: boolean; deviceKey?: string } = {},
+): RegistryImport {
+  return {
+    tollgates: estate.tollgates,
+    devices: estate.devices.map((device) =>
+      options.withSecrets === false
+        ? device.registration
+        : {
+            ...device.registration,
+            secret: deviceSecret(device.registration.id, options.deviceKey ?? DEFAULT_DEVICE_KEY),
+          },
+    ),
+  };
 }

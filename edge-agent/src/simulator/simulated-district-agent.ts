@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { EdgeAgent } from '../agent/edge-agent';
 import type { BrokerSettings } from '../connection/device-connection';
 import { ImageStore } from '../images/image-store';
 import type { SpoolSyncPolicy } from '../spool/sqlite-spool';
 import { silentLogger, type Logger } from '../util/logger';
+import { deviceSecret } from './device-secrets';
 import { buildDistrictEstate, type DistrictEstate } from './district-estate';
 import { DistrictSimulator } from './district-simulator';
 import { loadFaceGallery } from './face-gallery';
@@ -31,12 +31,7 @@ export interface SimulatedDistrictOptions {
   logger?: Logger;
 }
 
-export const DEFAULT_DEVICE_KEY = 'citywatch-demo-district';
-
-/** A device's broker password: HMAC-SHA256(deviceKey, deviceId), hex, 32 characters. */
-export function deviceSecret(deviceId: string, deviceKey: string = DEFAULT_DEVICE_KEY): string {
-  return createHmac('sha256', deviceKey).update(deviceId).digest('hex').slice(0, 32);
-}
+export { DEFAULT_DEVICE_KEY, deviceSecret } from './device-secrets';
 
 /** The whole district in one agent process: one connection per device, one spool, the simulator as source. */
 export async function createSimulatedDistrict(
