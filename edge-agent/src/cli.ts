@@ -97,7 +97,7 @@ async function simulate(args: string[]): Promise<void> {
   });
   if (values.hub) {
     const result = await importRegistry(
-      { hubUrl: values.hub, token: values.token ?? process.env.CITYWATCH_HUB_TOKEN },
+      { hubUrl: values.hub, token: values.token ?? (await hubToken(values.hub, process.env)) },
       districtRegistry(estate),
     );
     logger.info('estate registered with the hub', { ...result });

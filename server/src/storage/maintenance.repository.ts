@@ -72,8 +72,9 @@ export class MaintenanceRepository {
     let removed = 0;
     for (;;) {
       const result = await this.database.query(
-        `DELETE FROM ${rule.table} WHERE ctid IN (
-           SELECT ctid FROM ${rule.table}
+        // ctid is unique only within one table: a hypertable's chunks repeat it, so tableoid goes with it.
+        `DELETE FROM ${rule.table} WHERE (tableoid, ctid) IN (
+           SELECT tableoid, ctid FROM ${rule.table}
            WHERE ${rule.timeColumn} < $1 ${rule.onlyWhere ? `AND (${rule.onlyWhere})` : ''}
            LIMIT ${DELETE_BATCH})`,
         [cutoff],
