@@ -100,7 +100,7 @@ async function simulate(args: string[]): Promise<void> {
       { hubUrl: values.hub, token: values.token ?? (await hubToken(values.hub, process.env)) },
       districtRegistry(estate),
     );
-    logger.info('estate registered with the hub', { ...result });
+    logger.info('estate registered with the hub', { tollgates: result.tollgates, devices: result.devices });
   }
   await agent.start();
   const report = setInterval(() => {
