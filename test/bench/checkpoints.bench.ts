@@ -93,7 +93,9 @@ async function time(name: string, iterations: number, run: (i: number) => Promis
     p50Ms: Math.round(percentile(samples, 50) * 100) / 100,
     p95Ms: Math.round(percentile(samples, 95) * 100) / 100,
   };
-  console.log(`${name.padEnd(28)} p50 ${String(result.p50Ms).padStart(8)} ms   p95 ${String(result.p95Ms).padStart(8)} ms`);
+  console.log(
+    `${name.padEnd(28)} p50 ${String(result.p50Ms).padStart(8)} ms   p95 ${String(result.p95Ms).padStart(8)} ms`,
+  );
   return result;
 }
 
@@ -210,9 +212,12 @@ async function main(): Promise<void> {
         [last30.from],
       )
     ).rows.map((r) => r.plate_no);
-    const run = (query: Partial<PassageSearchQuery>) => search.search({ limit: 50, ...query } as PassageSearchQuery, caller);
+    const run = (query: Partial<PassageSearchQuery>) =>
+      search.search({ limit: 50, ...query } as PassageSearchQuery, caller);
 
-    const exact = await time('exact plate, 30 days', ITERATIONS, (i) => run({ plate: seenPlates[i % 1000], ...last30 }));
+    const exact = await time('exact plate, 30 days', ITERATIONS, (i) =>
+      run({ plate: seenPlates[i % 1000], ...last30 }),
+    );
     const wildcard = await time('wildcard 黑A?NN*, 30 days', ITERATIONS, (i) => {
       const digits = String((i * 37) % 100).padStart(2, '0');
       return run({ plate: `黑A?${digits}*`, plateMatch: 'wildcard', ...last30 });
@@ -239,7 +244,9 @@ async function main(): Promise<void> {
     const top = await time('statistics: top plates, 1 day', statIterations, (i) =>
       search.topPlates(statisticsQuery(i), caller),
     );
-    const peak = await time('statistics: peak hours, 1 day', statIterations, (i) => search.peakHours(statisticsQuery(i)));
+    const peak = await time('statistics: peak hours, 1 day', statIterations, (i) =>
+      search.peakHours(statisticsQuery(i)),
+    );
 
     // The hotlist: 100,000 entries in memory (99% exact plates with fuzzy matching on, 1% patterns),
     // checked against a stream of reads where about 1 in 100 is listed.
@@ -269,7 +276,9 @@ async function main(): Promise<void> {
       } else index.upsert(entry(i, plate));
     });
     const buildMs = performance.now() - buildStarted;
-    const stream = Array.from({ length: QUICK ? 100_000 : 500_000 }, (_, i) => (i % 100 === 0 ? listed[i % listed.length]! : plates[i % plates.length]!));
+    const stream = Array.from({ length: QUICK ? 100_000 : 500_000 }, (_, i) =>
+      i % 100 === 0 ? listed[i % listed.length]! : plates[i % plates.length]!,
+    );
     const now = Date.parse('2026-11-27T08:00:00Z');
     let hits = 0;
     for (const plate of stream.slice(0, 20_000)) hits += index.match(plate, 'TG-01', now).length; // warm-up
@@ -299,8 +308,7 @@ async function main(): Promise<void> {
         wildcardP95Ms: 200,
         fuzzyP95Ms: 1000,
         hotlistUsPerPassage: 50,
-        met:
-          exact.p95Ms <= 20 && wildcard.p95Ms <= 200 && fuzzy.p95Ms <= 1000 && hotlist.perPassageUs <= 50,
+        met: exact.p95Ms <= 20 && wildcard.p95Ms <= 200 && fuzzy.p95Ms <= 1000 && hotlist.perPassageUs <= 50,
       },
     });
   } finally {

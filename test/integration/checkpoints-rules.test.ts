@@ -16,7 +16,15 @@ import { PassageRulesService } from '../../server/src/checkpoints/passage-rules.
 import { IngestService } from '../../server/src/ingest/ingest.service';
 import { BACKENDS } from '../support/backends';
 import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
-import { ADMIN_PASSWORD, call, makeUser, passageEvent, signIn, threeTollgates, type Caller } from './checkpoints-support';
+import {
+  ADMIN_PASSWORD,
+  call,
+  makeUser,
+  passageEvent,
+  signIn,
+  threeTollgates,
+  type Caller,
+} from './checkpoints-support';
 
 describe.each(BACKENDS)('checkpoint registry, hotlist and rules on $name', (backend) => {
   let hub: InProcessHub;
@@ -127,7 +135,13 @@ describe.each(BACKENDS)('checkpoint registry, hotlist and rules on $name', (back
       });
     const stolen = await create({ plate: '黑AD8123', category: 'stolen', priority: 1, reason: 'case 2026-117' });
     expect(stolen.status).toBe(201);
-    const pattern = await create({ plate: '黑A?77*', category: 'suspect', priority: 3, reason: 'witness', fuzzy: false });
+    const pattern = await create({
+      plate: '黑A?77*',
+      category: 'suspect',
+      priority: 3,
+      reason: 'witness',
+      fuzzy: false,
+    });
     const scoped = await create({
       plate: '黑A31313',
       category: 'wanted',
@@ -178,9 +192,13 @@ describe.each(BACKENDS)('checkpoint registry, hotlist and rules on $name', (back
     const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${deviceId}-cp`, clean: true });
     const started = Date.now();
     const passage = event(2, { plateNo: '黑A50505', passTime: new Date().toISOString() });
-    await device.publishAsync(new TopicScheme(hub.topicRoot).event(deviceId, 'passage'), encodeMessage('passage', passage), {
-      qos: 1,
-    });
+    await device.publishAsync(
+      new TopicScheme(hub.topicRoot).event(deviceId, 'passage'),
+      encodeMessage('passage', passage),
+      {
+        qos: 1,
+      },
+    );
     await device.endAsync();
     await expect
       .poll(async () => (await alerts('hotlist_vehicle')).some((a) => a.sourceEventIds.includes(passage.eventId)), {
@@ -198,7 +216,9 @@ describe.each(BACKENDS)('checkpoint registry, hotlist and rules on $name', (back
     });
     const hotlist = hub.hub.app.get(HotlistService);
     expect(hotlist.index.has(created.body.id)).toBe(true);
-    expect((await call(hub.httpUrl, police, `/api/checkpoints/hotlist/${created.body.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect(
+      (await call(hub.httpUrl, police, `/api/checkpoints/hotlist/${created.body.id}`, { method: 'DELETE' })).status,
+    ).toBe(204);
     expect(hotlist.index.has(created.body.id)).toBe(false);
     // Another replica's write: straight into the table; this replica picks it up by polling.
     const { DATABASE } = await import('../../server/src/platform/database/database');

@@ -23,7 +23,8 @@ describe.each(BACKENDS)('checkpoint history search on $name', (backend) => {
   let admin: Caller;
   let police: Caller;
   let viewer: Caller;
-  const search = (query: string) => call<PassageSearchResult>(hub.httpUrl, police, `/api/checkpoints/passages?${query}`);
+  const search = (query: string) =>
+    call<PassageSearchResult>(hub.httpUrl, police, `/api/checkpoints/passages?${query}`);
 
   beforeAll(async () => {
     const prepared = await backend.prepare();
@@ -95,7 +96,13 @@ describe.each(BACKENDS)('checkpoint history search on $name', (backend) => {
   it('resolves wildcard patterns through the plate dictionary', async () => {
     const { body } = await search(`plate=${encodeURIComponent('黑A?23*')}`);
     // 黑A12345 fits too: ? takes the 1, then 23.
-    expect(body.items.map((p) => p.plateNo).sort()).toEqual(['黑A12345', '黑A12345', '黑A12345', '黑AB2399', '黑AK2301']);
+    expect(body.items.map((p) => p.plateNo).sort()).toEqual([
+      '黑A12345',
+      '黑A12345',
+      '黑A12345',
+      '黑AB2399',
+      '黑AK2301',
+    ]);
     expect(body.matchedPlates!.map((m) => m.plateNo)).toEqual(['黑A12345', '黑AB2399', '黑AK2301']);
     const suffix = await search(`plate=${encodeURIComponent('*123')}&plateMatch=wildcard`);
     expect(suffix.body.items.map((p) => p.plateNo).sort()).toEqual(['吉AD8123', '黑A0B123', '黑AD8123']);
@@ -239,7 +246,10 @@ describe.each(BACKENDS)('checkpoint history search on $name', (backend) => {
     expect(response.headers.get('content-type')).toContain('text/csv');
     expect(response.headers.get('content-length')).toBeNull();
     const text = await response.text();
-    const lines = text.replace(/^\uFEFF/, '').trim().split('\n');
+    const lines = text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\n');
     expect(lines[0]).toBe(
       'eventId,passTime,tollgateId,laneNo,direction,plateNo,plateColor,plateConfidence,vehicleClass,vehicleColor,speedKmh,deviceId,storedAt',
     );
@@ -247,7 +257,10 @@ describe.each(BACKENDS)('checkpoint history search on $name', (backend) => {
     const eventIds = lines.slice(1).map((line) => line.split(',')[0]);
     expect(new Set(eventIds).size).toBe(2_500);
     const audit = await call<AuditPage>(hub.httpUrl, admin, '/api/audit?action=checkpoints.export');
-    expect(audit.body.items[0]).toMatchObject({ action: 'checkpoints.export', details: { filter: { tollgateId: 'TG-B' } } });
+    expect(audit.body.items[0]).toMatchObject({
+      action: 'checkpoints.export',
+      details: { filter: { tollgateId: 'TG-B' } },
+    });
     const searches = await call<AuditPage>(hub.httpUrl, admin, '/api/audit?action=checkpoints.search');
     expect(searches.body.items.length).toBeGreaterThan(5);
   });
@@ -257,7 +270,11 @@ describe.each(BACKENDS)('checkpoint history search on $name', (backend) => {
     const operator = await makeUser(hub.httpUrl, admin, 'operator');
     expect((await call(hub.httpUrl, operator, '/api/checkpoints/passages?plate=黑A12345')).status).toBe(403);
     const { body } = await search('plate=黑A12345&limit=1');
-    const one = await call<{ plateNo: string }>(hub.httpUrl, operator, `/api/checkpoints/passages/${body.items[0]!.eventId}`);
+    const one = await call<{ plateNo: string }>(
+      hub.httpUrl,
+      operator,
+      `/api/checkpoints/passages/${body.items[0]!.eventId}`,
+    );
     expect(one.status).toBe(200);
     expect(one.body.plateNo).toBe('黑A12345');
   });

@@ -59,7 +59,9 @@ export async function call<T = unknown>(
 }
 
 /** Three tollgates 5 km apart on a line (lanes 1 and 2, limit 60 km/h), each lane with its own device. */
-export function threeTollgates(serialBase = 500): RegistryImport & { device: (tollgate: number, lane: number) => string } {
+export function threeTollgates(
+  serialBase = 500,
+): RegistryImport & { device: (tollgate: number, lane: number) => string } {
   const ids = ['TG-A', 'TG-B', 'TG-C'];
   const device = (tollgate: number, lane: number) =>
     makeDeviceId({ kind: 'checkpoint', serial: serialBase + tollgate * 10 + lane });

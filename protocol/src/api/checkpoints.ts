@@ -298,7 +298,9 @@ export const HotlistEntryBody = Type.Object(
       }),
     ),
     fuzzy: Type.Optional(
-      Type.Boolean({ description: 'also alert on near reads (OCR confusions, one missing or extra character); default true' }),
+      Type.Boolean({
+        description: 'also alert on near reads (OCR confusions, one missing or extra character); default true',
+      }),
     ),
   },
   { additionalProperties: false, $id: 'HotlistEntryBody' },
@@ -413,9 +415,7 @@ export interface CheckpointRule<R extends CheckpointRuleId = CheckpointRuleId> {
 export const CheckpointRuleUpdate = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean()),
-    severity: Type.Optional(
-      Type.Union(['critical', 'major', 'minor', 'info'].map((s) => Type.Literal(s))),
-    ),
+    severity: Type.Optional(Type.Union(['critical', 'major', 'minor', 'info'].map((s) => Type.Literal(s)))),
     params: Type.Optional(Type.Record(Type.String(), Type.Union([Type.Number(), Type.Boolean()]))),
   },
   { additionalProperties: false, $id: 'CheckpointRuleUpdate' },

@@ -143,7 +143,8 @@ export class HotlistService implements OnModuleInit, OnModuleDestroy {
     }
     const from = body.validFrom === undefined ? undefined : Date.parse(body.validFrom);
     const until = body.validUntil === undefined ? undefined : Date.parse(body.validUntil);
-    if (Number.isNaN(from) || Number.isNaN(until)) throw new BadRequestException('validFrom/validUntil: not a real date');
+    if (Number.isNaN(from) || Number.isNaN(until))
+      throw new BadRequestException('validFrom/validUntil: not a real date');
     if (until !== undefined && until <= (from ?? Date.now())) {
       throw new BadRequestException('validUntil must be after validFrom (or after now)');
     }

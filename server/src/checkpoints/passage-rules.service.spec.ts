@@ -13,8 +13,16 @@ const T0 = Date.parse('2026-11-27T08:00:00Z');
 
 /** Two tollgates with a configured fastest travel of 300 s between them; lanes limited to 60 km/h. */
 const estate: EstateView = {
-  tollgate: (id) =>
-    ({ id, name: `Checkpoint ${id}`, lat: 45.6, lon: 126.6, place: '', lanes: [], createdAt: '', updatedAt: '' }),
+  tollgate: (id) => ({
+    id,
+    name: `Checkpoint ${id}`,
+    lat: 45.6,
+    lon: 126.6,
+    place: '',
+    lanes: [],
+    createdAt: '',
+    updatedAt: '',
+  }),
   speedLimit: (_tollgate, laneNo) => (laneNo <= 2 ? 60 : undefined),
   minTravelMs: (a, b) => (a !== b ? 300_000 : undefined),
 };
@@ -35,7 +43,11 @@ function setup(overrides: Partial<Record<CheckpointRuleId, Partial<CheckpointRul
   };
   for (const [id, change] of Object.entries(overrides)) {
     const key = id as CheckpointRuleId;
-    defaults[key] = { ...defaults[key], ...change, params: { ...defaults[key].params, ...change.params } } as CheckpointRule;
+    defaults[key] = {
+      ...defaults[key],
+      ...change,
+      params: { ...defaults[key].params, ...change.params },
+    } as CheckpointRule;
   }
   const index = new HotlistIndex();
   const raised: RaiseAlertInput[] = [];
@@ -143,8 +155,13 @@ describe('PassageRulesService', () => {
     const first = await service.evaluate([passage({ plateNo: '黑A77777', tollgateId: 'TG-A', at: T0 })]);
     const exactly = await service.evaluate([passage({ plateNo: '黑A77777', tollgateId: 'TG-B', at: T0 + 300_000 })]);
     expect([...first, ...exactly]).toEqual([]);
-    const faster = await service.evaluate([passage({ plateNo: '黑A88888', tollgateId: 'TG-A', at: T0 }), passage({ plateNo: '黑A88888', tollgateId: 'TG-B', at: T0 + 299_000 })]);
-    expect(faster.map((a) => [a.type, a.sourceEventIds.length, a.evidence.facts?.gapS])).toEqual([['cloned_plate', 2, 299]]);
+    const faster = await service.evaluate([
+      passage({ plateNo: '黑A88888', tollgateId: 'TG-A', at: T0 }),
+      passage({ plateNo: '黑A88888', tollgateId: 'TG-B', at: T0 + 299_000 }),
+    ]);
+    expect(faster.map((a) => [a.type, a.sourceEventIds.length, a.evidence.facts?.gapS])).toEqual([
+      ['cloned_plate', 2, 299],
+    ]);
     expect(faster[0]!.dedupeKey).toBe('cloned_plate:黑A88888:TG-A|TG-B');
   });
 

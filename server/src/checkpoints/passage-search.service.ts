@@ -98,9 +98,7 @@ export class PassageSearchService {
     return {
       items: rows.map(withoutKeyset),
       nextCursor:
-        more && last
-          ? encodeCursor({ ...last.keyset, asOfUs: keyset?.asOfUs ?? page.nowUs }, fingerprint)
-          : null,
+        more && last ? encodeCursor({ ...last.keyset, asOfUs: keyset?.asOfUs ?? page.nowUs }, fingerprint) : null,
       total,
       matchedPlates: resolved.matchedPlates,
     };
@@ -320,7 +318,9 @@ function withoutKeyset(row: PassageRecord & { keyset: unknown }): PassageRecord 
 
 /** Whether the date written in an ISO string exists (2026-02-30 parses in JavaScript but names no day). */
 function sameCalendarDate(value: string, time: number): boolean {
-  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|([+-])(\d{2}):?(\d{2}))$/.exec(value);
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z|([+-])(\d{2}):?(\d{2}))$/.exec(
+    value,
+  );
   if (!match) return false;
   const [, y, mo, d, h, mi, s, zone, sign, zh, zm] = match;
   const offsetMin = zone === 'Z' ? 0 : (sign === '-' ? -1 : 1) * (Number(zh) * 60 + Number(zm));

@@ -70,7 +70,9 @@ export class PassagesController {
 
   @Get('statistics/hourly')
   @Roles('admin', 'traffic_police', 'operator', 'viewer')
-  hourly(@Query(new TypeBoxPipe(StatisticsQuery, { convert: true })) query: StatisticsQuery): Promise<HourlyStatistics> {
+  hourly(
+    @Query(new TypeBoxPipe(StatisticsQuery, { convert: true })) query: StatisticsQuery,
+  ): Promise<HourlyStatistics> {
     return this.search.hourly(query);
   }
 

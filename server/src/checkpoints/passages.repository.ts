@@ -1,12 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type {
-  HourlyCount,
-  PassageRecord,
-  PeakHour,
-  SpeedBucket,
-  TopPlate,
-  TrajectoryPoint,
-} from '@citywatch/protocol';
+import type { HourlyCount, PassageRecord, PeakHour, SpeedBucket, TopPlate, TrajectoryPoint } from '@citywatch/protocol';
 import { DATABASE, type Database } from '../platform/database/database';
 
 /** A search filter after validation: plates already resolved (wildcard and fuzzy searches name their plates). */
@@ -290,7 +283,12 @@ export class PassagesRepository {
     const params: unknown[] = [];
     const where = whereOf(filter, params);
     params.push(top);
-    const result = await this.database.query<{ plate_no: string; passages: string; tollgates: string; last_seen: Date }>(
+    const result = await this.database.query<{
+      plate_no: string;
+      passages: string;
+      tollgates: string;
+      last_seen: Date;
+    }>(
       `SELECT plate_no, count(*)::text AS passages, count(DISTINCT tollgate_id)::text AS tollgates, max(pass_time) AS last_seen
        FROM passages ${where ? where + ' AND' : 'WHERE'} plate_no NOT IN ('无牌', '未识别')
        GROUP BY plate_no ORDER BY count(*) DESC, plate_no LIMIT $${params.length}`,

@@ -1,4 +1,10 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { LivePassage } from '@citywatch/protocol';
 import { HubEvents } from '../common/hub-events';
 import { LOGGER } from '../platform/logging/logging.tokens';

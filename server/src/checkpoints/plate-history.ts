@@ -69,7 +69,10 @@ export class DatabasePlateHistory implements PlateHistory {
   async sightings(batch: readonly Sighting[], horizonMs: number): Promise<Sighting[][]> {
     if (batch.length === 0) return [];
     const since = Math.min(...batch.map((s) => s.at)) - horizonMs;
-    const rows = await this.passages.recentOfPlates([...new Set(batch.map((s) => s.plateNo))], new Date(since).toISOString());
+    const rows = await this.passages.recentOfPlates(
+      [...new Set(batch.map((s) => s.plateNo))],
+      new Date(since).toISOString(),
+    );
     const byPlate = new Map<string, Sighting[]>();
     for (const row of rows) {
       const list = byPlate.get(row.plateNo) ?? [];

@@ -33,7 +33,12 @@ const CHECKERS = new Map(
 /** Defaults filled in; what the database holds is trusted only after the rule's schema accepts it. */
 export function ruleWithDefaults<R extends CheckpointRuleId>(
   id: R,
-  stored: { enabled: boolean; severity: CheckpointRule['severity']; params: Record<string, unknown>; updatedAt: string },
+  stored: {
+    enabled: boolean;
+    severity: CheckpointRule['severity'];
+    params: Record<string, unknown>;
+    updatedAt: string;
+  },
 ): CheckpointRule<R> {
   const params = Value.Default(CheckpointRuleParams[id], Value.Clone(stored.params)) as CheckpointRule<R>['params'];
   return { id, enabled: stored.enabled, severity: stored.severity, params, updatedAt: stored.updatedAt };
@@ -77,7 +82,12 @@ export class RuleSettingsService implements OnModuleInit, OnModuleDestroy {
     return rule;
   }
 
-  async update(id: string, body: CheckpointRuleUpdate, user: SessionUser | undefined, ip: string): Promise<CheckpointRule> {
+  async update(
+    id: string,
+    body: CheckpointRuleUpdate,
+    user: SessionUser | undefined,
+    ip: string,
+  ): Promise<CheckpointRule> {
     const current = this.get(id);
     const params = { ...current.params, ...(body.params ?? {}) };
     const checker = CHECKERS.get(current.id)!;
@@ -86,7 +96,12 @@ export class RuleSettingsService implements OnModuleInit, OnModuleDestroy {
       throw new BadRequestException({ statusCode: 400, error: 'Bad Request', message: errors.join('; '), errors });
     }
     await this.repository.save(
-      { id: current.id, enabled: body.enabled ?? current.enabled, severity: (body.severity as AlertSeverity | undefined) ?? current.severity, params },
+      {
+        id: current.id,
+        enabled: body.enabled ?? current.enabled,
+        severity: (body.severity as AlertSeverity | undefined) ?? current.severity,
+        params,
+      },
       user?.username ?? null,
     );
     await this.reload();

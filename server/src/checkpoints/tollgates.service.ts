@@ -8,7 +8,13 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { SessionUser, TollgateBody, TollgateCreateBody, TollgateRecord, TravelTimesBody } from '@citywatch/protocol';
+import type {
+  SessionUser,
+  TollgateBody,
+  TollgateCreateBody,
+  TollgateRecord,
+  TravelTimesBody,
+} from '@citywatch/protocol';
 import { AUDIT_LOG, type AuditLog } from '../common/audit-log';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
