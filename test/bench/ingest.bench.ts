@@ -71,8 +71,10 @@ async function publish(
 ): Promise<PhaseResult> {
   const results = await Promise.all(
     Array.from({ length: workers }, (_, w) => {
-      const worker = new Worker(resolve(__dirname, 'ingest-publisher.ts'), {
-        execArgv: ['--import', 'tsx'],
+      // Workers start without tsx; this registers it, then loads the TypeScript publisher.
+      const entry = `require('tsx/cjs'); require(${JSON.stringify(resolve(__dirname, 'ingest-publisher.ts'))});`;
+      const worker = new Worker(entry, {
+        eval: true,
         workerData: {
           url,
           topicRoot,
@@ -195,7 +197,6 @@ async function main(): Promise<void> {
         DATABASE_URL: database.url,
         TOPIC_ROOT: topicRoot,
         HUB_ID: uniqueName('bench'),
-        LOG_LEVEL: 'warn',
       },
     });
     await registerEstate(hub.httpUrl, estate);

@@ -10,9 +10,7 @@ import type {
   TokenPair,
   TollgateRegistration,
 } from '@citywatch/protocol';
-import { loadHubConfig } from '../../server/src/platform/config/hub-config';
-import { createLogger } from '../../server/src/platform/logging/logger';
-import { startHub as startHubInProcess, type RunningHub } from '../../server/src/hub';
+import type { RunningHub } from '../../server/src/hub';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 const HUB_ENTRY = join(REPO_ROOT, 'server/dist/main.js');
@@ -46,6 +44,11 @@ const QUIET = {
 /** Starts the hub inside the test process (TypeScript sources), on ephemeral ports. */
 export async function startInProcessHub(env: Record<string, string> = {}): Promise<InProcessHub> {
   const dataDir = env.DATA_DIR ? undefined : mkdtempSync(join(tmpdir(), 'citywatch-hub-'));
+  // Loaded here, not at the top, so scripts that only start hub processes (benchmarks under tsx) never
+  // compile the hub's decorated sources.
+  const { loadHubConfig } = await import('../../server/src/platform/config/hub-config');
+  const { createLogger } = await import('../../server/src/platform/logging/logger');
+  const { startHub: startHubInProcess } = await import('../../server/src/hub');
   const config = loadHubConfig({
     EMBEDDED_MQTT_PORT: '0',
     EMBEDDED_MQTT_HOST: '127.0.0.1',
@@ -85,9 +88,10 @@ export async function startHub(
       EMBEDDED_MQTT_PORT: '0',
       EMBEDDED_MQTT_HOST: '127.0.0.1',
       ...QUIET,
-      LOG_LEVEL: 'info',
       DATA_DIR: dataDir,
       ...options.env,
+      // The ready line is logged at info.
+      LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
