@@ -50,7 +50,12 @@ describe('device ACL on the embedded broker', () => {
   });
 
   const connectAs = (deviceId: string, password = secrets.get(deviceId)) =>
-    mqtt.connectAsync(hub.mqttUrl, { clientId: `acl-${deviceId}-${Date.now()}`, username: deviceId, password, ...NO_RETRY });
+    mqtt.connectAsync(hub.mqttUrl, {
+      clientId: `acl-${deviceId}-${Date.now()}`,
+      username: deviceId,
+      password,
+      ...NO_RETRY,
+    });
 
   it('issues each registered device its own secret once, and keeps only a hash', async () => {
     expect(secrets.size).toBe(2);
@@ -68,7 +73,9 @@ describe('device ACL on the embedded broker', () => {
     await expect(connectAs(deviceA, 'wrong-secret-wrong-secret')).rejects.toThrow(/Bad username or password/i);
     await expect(connectAs(deviceA, secrets.get(deviceB))).rejects.toThrow(/Bad username or password/i);
     const metrics = await (await fetch(`${hub.httpUrl}/metrics`)).text();
-    expect(Number(/citywatch_broker_refusals_total\{kind="connect"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(3);
+    expect(Number(/citywatch_broker_refusals_total\{kind="connect"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(
+      3,
+    );
   });
 
   it('refuses a device publishing on another device’s topic, stores nothing, and keeps serving', async () => {
@@ -112,10 +119,13 @@ describe('device ACL on the embedded broker', () => {
     const device = await connectAs(deviceB, issued.secret);
     await device.endAsync();
     secrets.set(deviceB, issued.secret);
-    const unknown = await fetch(`${hub.httpUrl}/api/devices/${makeDeviceId({ kind: 'checkpoint', serial: 999 })}/secret`, {
-      method: 'POST',
-      headers,
-    });
+    const unknown = await fetch(
+      `${hub.httpUrl}/api/devices/${makeDeviceId({ kind: 'checkpoint', serial: 999 })}/secret`,
+      {
+        method: 'POST',
+        headers,
+      },
+    );
     expect(unknown.status).toBe(404);
   });
 });
@@ -226,9 +236,9 @@ describe('device ACL on Mosquitto started with the generated configuration', () 
     });
 
   it('refuses anonymous clients and wrong secrets', async () => {
-    await expect(
-      mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'anonymous', ...NO_RETRY }),
-    ).rejects.toThrow(/Not authorized/i);
+    await expect(mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: 'anonymous', ...NO_RETRY })).rejects.toThrow(
+      /Not authorized/i,
+    );
     await expect(connectAs(deviceA, 'wrong-secret-wrong-secret')).rejects.toThrow(/Not authorized/i);
   });
 

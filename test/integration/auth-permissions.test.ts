@@ -45,7 +45,11 @@ afterAll(async () => {
 
 /** A concrete URL for a route: parameters get a plausible value (the guard runs before validation). */
 const urlOf = (path: string) =>
-  hub.httpUrl + path.replace(/:id\b/g, '23010800001310000001').replace(/:[A-Za-z]+/g, 'x').replace(/\*/g, 'x');
+  hub.httpUrl +
+  path
+    .replace(/:id\b/g, '23010800001310000001')
+    .replace(/:[A-Za-z]+/g, 'x')
+    .replace(/\*/g, 'x');
 
 const call = (endpoint: EndpointAccess, token?: string) =>
   fetch(urlOf(endpoint.path!), {

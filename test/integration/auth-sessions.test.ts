@@ -16,8 +16,11 @@ describe('sign-in, tokens, sign-out, back-off and audit', () => {
   const get = (path: string, token?: string) =>
     fetch(`${hub.httpUrl}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   const auditOf = async (query: string) =>
-    ((await (await fetch(`${hub.httpUrl}/api/audit?${query}`, { headers: await adminHeaders(hub.httpUrl) })).json()) as AuditPage)
-      .items;
+    (
+      (await (
+        await fetch(`${hub.httpUrl}/api/audit?${query}`, { headers: await adminHeaders(hub.httpUrl) })
+      ).json()) as AuditPage
+    ).items;
 
   async function createUser(username: string, role: string, extra: Record<string, unknown> = {}): Promise<UserRecord> {
     const response = await post(
@@ -51,7 +54,9 @@ describe('sign-in, tokens, sign-out, back-off and audit', () => {
     const me = await get('/api/auth/me', pair.accessToken);
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ username: 'admin', role: 'admin' });
-    const stored = await database.query<{ password_hash: string }>(`SELECT password_hash FROM users WHERE username = 'admin'`);
+    const stored = await database.query<{ password_hash: string }>(
+      `SELECT password_hash FROM users WHERE username = 'admin'`,
+    );
     expect(stored.rows[0]!.password_hash).toMatch(/^scrypt\$16\$8\$1\$/);
   });
 
@@ -66,7 +71,9 @@ describe('sign-in, tokens, sign-out, back-off and audit', () => {
       departmentId: null,
     });
     expect((await get('/api/auth/me', forged.token)).status).toBe(401);
-    const key = await database.query<{ value: string }>(`SELECT value FROM hub_secrets WHERE name = 'access_token_key'`);
+    const key = await database.query<{ value: string }>(
+      `SELECT value FROM hub_secrets WHERE name = 'access_token_key'`,
+    );
     const pair = await signIn(hub.httpUrl, TEST_ADMIN.username, TEST_ADMIN.password);
     const claims = await new AccessTokens(key.rows[0]!.value, 900).verify(pair.accessToken);
     const old = await new AccessTokens(key.rows[0]!.value, 900).issue(claims, new Date(Date.now() - 3_600_000));
@@ -92,13 +99,20 @@ describe('sign-in, tokens, sign-out, back-off and audit', () => {
 
   it('signs out: the refresh token and the access token stop working, the socket closes', async () => {
     const pair = await signIn(hub.httpUrl, TEST_ADMIN.username, TEST_ADMIN.password);
-    const socket = io(`${hub.httpUrl}${LIVE_NAMESPACE}`, { transports: ['websocket'], auth: { token: pair.accessToken } });
+    const socket = io(`${hub.httpUrl}${LIVE_NAMESPACE}`, {
+      transports: ['websocket'],
+      auth: { token: pair.accessToken },
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('hello', () => resolve());
       socket.once('connect_error', reject);
     });
     const disconnected = new Promise<void>((resolve) => socket.once('disconnect', () => resolve()));
-    const out = await post('/api/auth/sign-out', { refreshToken: pair.refreshToken }, { authorization: `Bearer ${pair.accessToken}` });
+    const out = await post(
+      '/api/auth/sign-out',
+      { refreshToken: pair.refreshToken },
+      { authorization: `Bearer ${pair.accessToken}` },
+    );
     expect(out.status).toBe(204);
     await disconnected;
     socket.close();
@@ -150,7 +164,11 @@ describe('sign-in, tokens, sign-out, back-off and audit', () => {
     await signIn(hub.httpUrl, 'audited.operator', 'a-brand-new-password');
     const records = await auditOf('actor=admin&action=users.*');
     const update = records.find((record) => record.action === 'users.update' && record.target === `user:${user.id}`);
-    expect(update).toMatchObject({ actorUsername: 'admin', outcome: 'success', details: { role: 'viewer', passwordChanged: true } });
+    expect(update).toMatchObject({
+      actorUsername: 'admin',
+      outcome: 'success',
+      details: { role: 'viewer', passwordChanged: true },
+    });
     expect(JSON.stringify(update)).not.toContain('a-brand-new-password');
     expect(Date.parse(update!.at)).toBeGreaterThan(Date.now() - 60_000);
     const signIns = await auditOf('action=auth.sign_in&outcome=success&target=user:audited.operator');
@@ -179,7 +197,11 @@ describe('sign-in, tokens, sign-out, back-off and audit', () => {
     );
     expect(huge.status).toBe(413);
     expect(((await huge.json()) as { message: string }).message).toMatch(/too large/);
-    const broken = await fetch(`${hub.httpUrl}/api/users`, { method: 'POST', headers: { ...json, ...headers }, body: '{"username": ' });
+    const broken = await fetch(`${hub.httpUrl}/api/users`, {
+      method: 'POST',
+      headers: { ...json, ...headers },
+      body: '{"username": ',
+    });
     expect(broken.status).toBe(400);
     expect(((await broken.json()) as { message: string }).message).toMatch(/not valid JSON/);
     const invalid = await post('/api/users', { username: 'bad name!', role: 'emperor', password: 'short' }, headers);

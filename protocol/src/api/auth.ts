@@ -7,7 +7,10 @@ import { ROLES, type Role, type SessionUser } from './access';
 export const USERNAME_PATTERN = '^[A-Za-z0-9_.@-]{1,64}$';
 export const PASSWORD_MIN_LENGTH = 10;
 
-const Username = Type.String({ pattern: USERNAME_PATTERN, description: 'letters, digits and _ . @ -; case-insensitive' });
+const Username = Type.String({
+  pattern: USERNAME_PATTERN,
+  description: 'letters, digits and _ . @ -; case-insensitive',
+});
 const Password = Type.String({
   minLength: PASSWORD_MIN_LENGTH,
   maxLength: 256,
@@ -17,7 +20,10 @@ const RoleSchema = Type.Union(
   ROLES.map((role) => Type.Literal(role)),
   { description: 'what the user may do (see docs/permissions.md)' },
 );
-const DepartmentId = Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'the department a member works for' });
+const DepartmentId = Type.String({
+  pattern: '^[A-Za-z0-9_-]{1,64}$',
+  description: 'the department a member works for',
+});
 
 /** Body of POST /api/auth/sign-in. */
 export const SignInRequest = Type.Object(
@@ -132,7 +138,9 @@ export const AuditQuery = Type.Object(
     ),
     target: Type.Optional(Type.String({ maxLength: 200 })),
     outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
-    before: Type.Optional(Type.String({ pattern: '^[0-9]{1,19}$', description: 'records older than this id (paging)' })),
+    before: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,19}$', description: 'records older than this id (paging)' }),
+    ),
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   },
   { additionalProperties: false, $id: 'AuditQuery' },

@@ -48,17 +48,19 @@ export class AuditService implements AuditLog {
     const { limit: _limit, ...filter } = query;
     await this.record({ actor, action: 'audit.export', target: null, details: { filter, rows: rows.length }, ip });
     return stringify(
-      rows.slice(0, AUDIT_EXPORT_LIMIT).map((row) => [
-        row.id,
-        row.at,
-        row.actorUsername ?? '',
-        row.actorId ?? '',
-        row.action,
-        row.target ?? '',
-        row.outcome,
-        row.ip,
-        JSON.stringify(row.details),
-      ]),
+      rows
+        .slice(0, AUDIT_EXPORT_LIMIT)
+        .map((row) => [
+          row.id,
+          row.at,
+          row.actorUsername ?? '',
+          row.actorId ?? '',
+          row.action,
+          row.target ?? '',
+          row.outcome,
+          row.ip,
+          JSON.stringify(row.details),
+        ]),
       { header: true, columns: ['id', 'at', 'actor', 'actor_id', 'action', 'target', 'outcome', 'ip', 'details'] },
     );
   }

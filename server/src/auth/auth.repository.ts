@@ -241,10 +241,9 @@ export class AuthRepository {
   }
 
   async deleteExpiredSessions(olderThan: Date): Promise<number> {
-    const result = await this.database.query(
-      `DELETE FROM auth_sessions WHERE expires_at < $1 OR revoked_at < $1`,
-      [olderThan.toISOString()],
-    );
+    const result = await this.database.query(`DELETE FROM auth_sessions WHERE expires_at < $1 OR revoked_at < $1`, [
+      olderThan.toISOString(),
+    ]);
     return result.rowCount;
   }
 

@@ -157,7 +157,8 @@ export class AuthService implements OnModuleInit {
     const refused = () => new UnauthorizedException('refresh token is not valid; sign in again');
     if (!session || session.revokedAt || session.expiresAt <= now) throw refused();
     if (session.refreshHash !== presented) {
-      const racing = session.previousHash === presented && now.getTime() - session.rotatedAt.getTime() < ROTATION_GRACE_MS;
+      const racing =
+        session.previousHash === presented && now.getTime() - session.rotatedAt.getTime() < ROTATION_GRACE_MS;
       if (!racing) {
         // A refresh token used twice was copied: end the session for whoever holds it.
         await this.revokeSessions([session.id], session.userId, 'refresh token reused');

@@ -1,5 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
-import { Body, Controller, Headers, HttpCode, Inject, NotFoundException, Post, UnauthorizedException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Headers,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Post,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeBoxPipe } from '../common/typebox-validation.pipe';
 import { HUB_CONFIG } from '../platform/config/config.tokens';

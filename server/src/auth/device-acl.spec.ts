@@ -31,7 +31,13 @@ describe('device ACL', () => {
     expect(deviceSubscribeAllowed(ROOT, A, `${ROOT}/${A}/cmd/+`)).toBe(true);
     expect(deviceSubscribeAllowed(ROOT, A, `${ROOT}/${A}/cmd/#`)).toBe(true);
     expect(deviceSubscribeAllowed(ROOT, A, `${ROOT}/${A}/cmd/reboot`)).toBe(true);
-    for (const filter of [`${ROOT}/${B}/cmd/+`, `${ROOT}/+/cmd/+`, `${ROOT}/#`, `${ROOT}/${A}/#`, `${ROOT}/${A}/events/+`]) {
+    for (const filter of [
+      `${ROOT}/${B}/cmd/+`,
+      `${ROOT}/+/cmd/+`,
+      `${ROOT}/#`,
+      `${ROOT}/${A}/#`,
+      `${ROOT}/${A}/events/+`,
+    ]) {
       expect(deviceSubscribeAllowed(ROOT, A, filter), filter).toBe(false);
     }
   });

@@ -7,7 +7,9 @@ import { isDeviceId } from '@citywatch/protocol';
 export function devicePublishAllowed(root: string, deviceId: string, topic: string): boolean {
   const rest = relative(root, deviceId, topic);
   if (rest === undefined) return false;
-  return rest === 'status' || rest === 'heartbeat' || /^events\/[^/+#]+$/.test(rest) || /^cmd-reply\/[^/+#]+$/.test(rest);
+  return (
+    rest === 'status' || rest === 'heartbeat' || /^events\/[^/+#]+$/.test(rest) || /^cmd-reply\/[^/+#]+$/.test(rest)
+  );
 }
 
 export function deviceSubscribeAllowed(root: string, deviceId: string, filter: string): boolean {

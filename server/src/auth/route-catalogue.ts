@@ -77,7 +77,12 @@ export function endpointCatalogue(app: INestApplicationContext): EndpointAccess[
       }
     }
   }
-  return found.sort((a, b) => a.kind.localeCompare(b.kind) || (a.path ?? a.name).localeCompare(b.path ?? b.name) || a.name.localeCompare(b.name));
+  return found.sort(
+    (a, b) =>
+      a.kind.localeCompare(b.kind) ||
+      (a.path ?? a.name).localeCompare(b.path ?? b.name) ||
+      a.name.localeCompare(b.name),
+  );
 }
 
 function methodNames(prototype: object): string[] {

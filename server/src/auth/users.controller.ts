@@ -44,7 +44,11 @@ export class UsersController {
 
   @Delete(':id')
   @HttpCode(204)
-  remove(@Param('id', UserId) id: string, @CurrentUser() actor: SessionUser, @ClientAddress() ip: string): Promise<void> {
+  remove(
+    @Param('id', UserId) id: string,
+    @CurrentUser() actor: SessionUser,
+    @ClientAddress() ip: string,
+  ): Promise<void> {
     return this.users.remove(id, actor, ip);
   }
 }

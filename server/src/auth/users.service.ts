@@ -1,11 +1,6 @@
 import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { Inject } from '@nestjs/common';
-import type {
-  CreateUserRequest,
-  SessionUser,
-  UpdateUserRequest,
-  UserRecord,
-} from '@citywatch/protocol';
+import type { CreateUserRequest, SessionUser, UpdateUserRequest, UserRecord } from '@citywatch/protocol';
 import { AUDIT_LOG, type AuditLog } from '../common/audit-log';
 import { AuthRepository, type StoredUser } from './auth.repository';
 import { AuthService } from './auth.service';
@@ -124,7 +119,13 @@ export class UsersService {
       throw new BadRequestException('the current password is wrong');
     }
     await this.repository.updateUser(user.id, { passwordHash: await hashPassword(next) });
-    await this.audit.record({ actor: user, action: 'auth.change_password', target: `user:${user.id}`, details: {}, ip });
+    await this.audit.record({
+      actor: user,
+      action: 'auth.change_password',
+      target: `user:${user.id}`,
+      details: {},
+      ip,
+    });
     await this.auth.revokeUserSessions(user.id, 'password changed');
   }
 }
