@@ -82,7 +82,7 @@ export async function startHub(
   options: { env?: Record<string, string>; keepDataDir?: boolean } = {},
 ): Promise<HubProcess> {
   const dataDir = options.env?.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'citywatch-hub-'));
-  const child = spawn(process.execPath, [HUB_ENTRY], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), HUB_ENTRY], {
     env: {
       ...process.env,
       EMBEDDED_MQTT_PORT: '0',

@@ -59,6 +59,7 @@ export class IngestService implements OnModuleDestroy {
       maxBatch: config.INGEST_BATCH_SIZE,
       flushMs: config.INGEST_FLUSH_MS,
       queueLimit: config.INGEST_QUEUE_LIMIT,
+      concurrency: config.INGEST_WRITERS,
     };
     this.passages = this.eventQueue('passage', batching, async (items) => {
       const stored = await this.events.insertPassages(items);
@@ -95,6 +96,8 @@ export class IngestService implements OnModuleDestroy {
 
   /** Hands one device message to the pipeline. */
   ingest(topic: string, payload: Buffer): IngestTicket {
+    // An empty retained status is how a broker's retained message is cleared (decommissioning a device).
+    if (payload.byteLength === 0 && topic.endsWith('/status')) return DONE;
     const receivedAt = new Date();
     const classified = this.classify(topic, payload, receivedAt.getTime());
     if (!classified.ok) return this.deadLetter(classified.letter);
@@ -174,7 +177,7 @@ export class IngestService implements OnModuleDestroy {
 
   private eventQueue<T extends { eventId: string; deviceId: string }>(
     kind: 'passage' | 'face' | 'incident',
-    batching: { maxBatch: number; flushMs: number; queueLimit: number },
+    batching: { maxBatch: number; flushMs: number; queueLimit: number; concurrency: number },
     write: (items: T[]) => Promise<number>,
   ): WriteBatcher<T> {
     return new WriteBatcher<T>({

@@ -68,6 +68,26 @@ describe('WriteBatcher', () => {
     await Promise.all(tickets.map((t) => t.committed));
   });
 
+  it('writes batches concurrently but reports them committed in arrival order', async () => {
+    const finishers: (() => void)[] = [];
+    const { instance } = batcher({
+      maxBatch: 2,
+      concurrency: 2,
+      write: () => new Promise<void>((resolve) => finishers.push(resolve)),
+    });
+    const tickets = [1, 2, 3, 4].map((i) => instance.push(i));
+    const order: number[] = [];
+    tickets.forEach((t, i) => void t.committed.then(() => order.push(i + 1)));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(finishers).toHaveLength(2);
+    finishers[1]!(); // the second batch commits first
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(order).toEqual([]);
+    finishers[0]!();
+    await Promise.all(tickets.map((t) => t.committed));
+    expect(order).toEqual([1, 2, 3, 4]);
+  });
+
   it('retries the same batch while the database is away, then commits it', async () => {
     let failures = 3;
     const attempts: number[][] = [];

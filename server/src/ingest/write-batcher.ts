@@ -8,6 +8,8 @@ export interface WriteBatcherOptions<T> {
   flushMs: number;
   /** Items held (queued and being written) before `push` stops admitting. */
   queueLimit: number;
+  /** Batches written at the same time (each on its own connection); commits are still reported in order. */
+  concurrency?: number;
   /** Writes a batch in one transaction; throws on failure. */
   write(items: T[]): Promise<void>;
   /** An item the database refuses on its own (not because the database is away): keep it elsewhere. */
@@ -24,6 +26,9 @@ interface Pending<T> {
   reject(error: unknown): void;
 }
 
+/** What became of one item: written (or kept elsewhere), or given up with this error. */
+type Outcome = { ok: true } | { ok: false; error: unknown };
+
 export interface PushTicket {
   admitted: Promise<void>;
   committed: Promise<void>;
@@ -31,25 +36,32 @@ export interface PushTicket {
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
+const OK: Outcome = { ok: true };
 
 /**
- * A bounded queue that writes in batches by size and time, one batch at a time, in arrival order.
- * When the database is away it retries the same batch with back-off for as long as it takes; the
- * queue fills, `push` stops admitting, and the reader upstream stops reading (back-pressure).
+ * A bounded queue that writes in batches by size and time. Up to `concurrency` batches are written at
+ * once, but their items are reported committed strictly in arrival order, so acknowledgements leave in
+ * the order messages came. When the database is away each batch is retried with back-off for as long
+ * as it takes; the queue fills, `push` stops admitting, and the reader upstream stops reading.
  */
 export class WriteBatcher<T> {
   private queue: Pending<T>[] = [];
   private waiting: (() => void)[] = [];
   private timer?: NodeJS.Timeout;
-  private writing = false;
   private closed = false;
-  private inFlight = 0;
+  private batchesInFlight = 0;
+  private itemsInFlight = 0;
+  /** Settles when every batch launched so far has been reported. */
+  private reported: Promise<void> = Promise.resolve();
+  private readonly concurrency: number;
 
-  constructor(private readonly options: WriteBatcherOptions<T>) {}
+  constructor(private readonly options: WriteBatcherOptions<T>) {
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
+  }
 
-  /** Items held now: queued plus the batch being written. */
+  /** Items held now: queued plus those being written. */
   get depth(): number {
-    return this.queue.length + this.inFlight;
+    return this.queue.length + this.itemsInFlight;
   }
 
   push(item: T): PushTicket {
@@ -60,8 +72,14 @@ export class WriteBatcher<T> {
       rejectCommitted = reject;
     });
     const pending: Pending<T> = { item, resolve: resolveCommitted, reject: rejectCommitted };
+    if (this.closed) {
+      pending.reject(new Error(`${this.options.name} is closed`));
+      return { admitted: Promise.resolve(), committed };
+    }
     const admitted =
-      this.depth < this.options.queueLimit ? Promise.resolve(this.enqueue(pending)) : this.waitForRoom(pending);
+      this.depth < this.options.queueLimit && this.waiting.length === 0
+        ? Promise.resolve(this.enqueue(pending))
+        : this.waitForRoom(pending);
     return { admitted, committed };
   }
 
@@ -76,107 +94,127 @@ export class WriteBatcher<T> {
 
   private enqueue(pending: Pending<T>): void {
     this.queue.push(pending);
-    if (this.queue.length >= this.options.maxBatch) this.kick();
-    else this.timer ??= setTimeout(() => this.kick(), this.options.flushMs);
+    if (this.queue.length >= this.options.maxBatch) this.launch(false);
+    else this.timer ??= setTimeout(() => this.launch(true), this.options.flushMs);
   }
 
-  private kick(): void {
-    if (this.timer) {
+  /** Starts writing full batches (and, when the flush timer fired, a partial one) while slots are free. */
+  private launch(timerFired: boolean): void {
+    if (timerFired) this.timer = undefined;
+    while (this.queue.length > 0 && this.batchesInFlight < this.concurrency) {
+      const full = this.queue.length >= this.options.maxBatch;
+      if (!full && !timerFired && !this.closing) break;
+      this.startBatch(this.queue.splice(0, this.options.maxBatch));
+      timerFired = false;
+    }
+    if (this.queue.length > 0 && this.timer === undefined && this.batchesInFlight < this.concurrency) {
+      this.timer = setTimeout(() => this.launch(true), this.options.flushMs);
+    }
+  }
+
+  private closing = false;
+
+  private startBatch(batch: Pending<T>[]): void {
+    if (this.timer && this.queue.length === 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (this.writing || this.queue.length === 0) return;
-    this.writing = true;
-    void this.drain().finally(() => {
-      this.writing = false;
-      if (this.queue.length > 0 && !this.closed) {
-        if (this.queue.length >= this.options.maxBatch) this.kick();
-        else this.timer ??= setTimeout(() => this.kick(), this.options.flushMs);
-      }
+    this.batchesInFlight += 1;
+    this.itemsInFlight += batch.length;
+    const written = this.writeWithRetry(batch.map((pending) => pending.item));
+    const previous = this.reported;
+    this.reported = Promise.all([previous, written]).then(([, outcomes]) => {
+      batch.forEach((pending, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) pending.resolve();
+        else pending.reject(outcome.error);
+      });
+      this.batchesInFlight -= 1;
+      this.itemsInFlight -= batch.length;
+      this.admitWaiting();
+      if (this.queue.length >= this.options.maxBatch || this.closing) this.launch(false);
+      else if (this.queue.length > 0) this.timer ??= setTimeout(() => this.launch(true), this.options.flushMs);
     });
-  }
-
-  private async drain(): Promise<void> {
-    while (this.queue.length >= this.options.maxBatch || (this.queue.length > 0 && this.timer === undefined)) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
-      this.inFlight = batch.length;
-      this.admitWaiting();
-      await this.writeWithRetry(batch);
-      this.inFlight = 0;
-      this.admitWaiting();
-      if (this.queue.length < this.options.maxBatch) break;
-    }
   }
 
   private admitWaiting(): void {
     while (this.waiting.length > 0 && this.depth < this.options.queueLimit) this.waiting.shift()!();
   }
 
-  private async writeWithRetry(batch: Pending<T>[]): Promise<void> {
+  private async writeWithRetry(items: T[]): Promise<Outcome[]> {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        await this.options.write(batch.map((pending) => pending.item));
-        this.options.onCommitted?.(batch.length, performance.now() - started);
-        for (const pending of batch) pending.resolve();
-        return;
+        await this.options.write(items);
+        this.options.onCommitted?.(items.length, performance.now() - started);
+        return items.map(() => OK);
       } catch (error) {
-        if (!isConnectionError(error) && !this.closed) {
-          await this.writeOneByOne(batch);
-          return;
-        }
-        if (this.closed) {
-          const closed = new Error(`${this.options.name} closed before these items were written`, { cause: error });
-          for (const pending of batch) pending.reject(closed);
-          return;
-        }
-        const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
-        this.options.onRetry?.(error, attempt, delay);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (this.closed) return items.map(() => ({ ok: false, error: this.closedError(error) }));
+        if (!isConnectionError(error)) return this.writeOneByOne(items);
+        await this.backOff(error, attempt);
       }
     }
   }
 
   /** A batch the database refused for its data: find the bad items, keep the good ones. */
-  private async writeOneByOne(batch: Pending<T>[]): Promise<void> {
-    for (const pending of batch) {
+  private async writeOneByOne(items: T[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const item of items) {
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.options.write([pending.item]);
-          pending.resolve();
+          await this.options.write([item]);
+          outcomes.push(OK);
           break;
         } catch (error) {
-          if (isConnectionError(error) && !this.closed) {
-            const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
-            this.options.onRetry?.(error, attempt, delay);
-            await new Promise((resolve) => setTimeout(resolve, delay));
+          if (this.closed) {
+            outcomes.push({ ok: false, error: this.closedError(error) });
+            break;
+          }
+          if (isConnectionError(error)) {
+            await this.backOff(error, attempt);
             continue;
           }
           try {
-            await this.options.reject(pending.item, error);
-            pending.resolve();
+            await this.options.reject(item, error);
+            outcomes.push(OK);
           } catch (rejectError) {
-            pending.reject(rejectError);
+            outcomes.push({ ok: false, error: rejectError });
           }
           break;
         }
       }
     }
+    return outcomes;
+  }
+
+  private async backOff(error: unknown, attempt: number): Promise<void> {
+    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
+    this.options.onRetry?.(error, attempt, delay);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+
+  private closedError(cause: unknown): Error {
+    return new Error(`${this.options.name} closed before these items were written`, { cause });
   }
 
   /** Writes what is queued, then stops. Past the deadline (database away), what is left is given up unacknowledged. */
   async close(deadlineMs = 10_000): Promise<void> {
     const deadline = Date.now() + deadlineMs;
+    this.closing = true;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    while ((this.queue.length > 0 || this.writing) && Date.now() < deadline) {
-      if (!this.writing) this.kick();
+    this.launch(false);
+    while (this.depth > 0 && Date.now() < deadline) {
+      this.launch(false);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     this.closed = true;
     const error = new Error(`${this.options.name} closed before these items were written`);
     for (const pending of this.queue.splice(0)) pending.reject(error);
+    for (const admit of this.waiting.splice(0)) admit();
+    for (const pending of this.queue.splice(0)) pending.reject(error);
+    await Promise.race([this.reported, new Promise((resolve) => setTimeout(resolve, 1_000))]);
   }
 }

@@ -63,6 +63,12 @@ export const HubEnvironment = Type.Object({
     default: 20000,
     description: 'events held in memory before the hub stops reading from the broker',
   }),
+  INGEST_WRITERS: Type.Integer({
+    minimum: 1,
+    maximum: 16,
+    default: 2,
+    description: 'batches written at once per event table (acknowledgements still leave in order)',
+  }),
   EVENT_MAX_AGE_DAYS: Type.Number({ minimum: 0.01, maximum: 3650, default: 30, description: 'oldest event accepted' }),
   HEARTBEAT_MISSED_COUNT: Type.Integer({
     minimum: 1,

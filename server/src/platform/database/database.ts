@@ -31,7 +31,9 @@ export const DATABASE = Symbol('DATABASE');
 /** Errors that mean "the database is away", worth retrying, as opposed to "this data is wrong". */
 export function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: string } | undefined)?.code ?? '';
-  if (/^(08|53|57P0[1-3])/.test(code)) return true;
+  // 08: connection lost; 53: out of resources; 57P01-03: shutting down; 40001/40P01: serialisation
+  // failure or deadlock between concurrent batches — all worth trying again as they are.
+  if (/^(08|53|57P0[1-3]|40001|40P01)/.test(code)) return true;
   const message = (error as Error | undefined)?.message ?? '';
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code) ||
