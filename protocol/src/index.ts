@@ -11,3 +11,4 @@ export * from './api/access';
 export * from './api/auth';
 export * from './api/alerts';
 export * from './api/checkpoints';
+export * from './api/faces';
