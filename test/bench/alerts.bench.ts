@@ -212,14 +212,22 @@ async function runConsoleGroup(): Promise<void> {
     if (!reply.ok) throw new Error(`sync refused: ${reply.error.message}`);
     sockets.push(socket);
   }
-  process.on('message', ({ windowStart, windowEnd, full }: { windowStart: number; windowEnd: number; full: boolean }) => {
-    const latencies: number[] = [];
-    for (let i = 0; i < arrivals.length; i++) {
-      const sentAt = arrivals.sentAt[i]!;
-      if (sentAt >= windowStart && sentAt <= windowEnd) latencies.push(arrivals.latency[i]!);
-    }
-    process.send!({ received: latencies.length, latencies: full ? latencies : [], raised, repeated } satisfies GroupReport);
-  });
+  process.on(
+    'message',
+    ({ windowStart, windowEnd, full }: { windowStart: number; windowEnd: number; full: boolean }) => {
+      const latencies: number[] = [];
+      for (let i = 0; i < arrivals.length; i++) {
+        const sentAt = arrivals.sentAt[i]!;
+        if (sentAt >= windowStart && sentAt <= windowEnd) latencies.push(arrivals.latency[i]!);
+      }
+      process.send!({
+        received: latencies.length,
+        latencies: full ? latencies : [],
+        raised,
+        repeated,
+      } satisfies GroupReport);
+    },
+  );
   process.on('SIGTERM', () => {
     for (const socket of sockets) socket.disconnect();
     process.exit(0);
@@ -235,6 +243,10 @@ async function main(): Promise<void> {
     RATE_LIMIT_PER_MINUTE: '100000',
     ALERT_ESCALATION_SWEEP_S: '3600',
   };
+  // Hub settings to try (e.g. INGEST_FLUSH_MS=5) pass through.
+  for (const key of ['INGEST_FLUSH_MS', 'INGEST_BATCH_SIZE', 'DATABASE_POOL_SIZE']) {
+    if (process.env[key]) env[key] = process.env[key];
+  }
   let dropDatabase = async () => undefined as unknown;
   if (BACKEND === 'machine services') {
     const database = await createTestDatabase();

@@ -29,7 +29,7 @@ export class AlertWriter<I, R> {
     private readonly options: {
       maxBatch: number;
       /** Opens a transaction with the write lock held. */
-      transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+      transaction<T>(work: (tx: Queryable) => Promise<T>, kind: 'raises' | 'job'): Promise<T>;
       /** Writes a batch of raises; returns one result per item, in order. */
       writeRaises(tx: Queryable, items: I[]): Promise<{ results: R[]; committed(): void }>;
       onError(error: unknown, items: number): void;
@@ -94,7 +94,7 @@ export class AlertWriter<I, R> {
 
   private async runJob(queued: Queued<WriterJob<unknown>, unknown>): Promise<void> {
     try {
-      const result = await this.options.transaction((tx) => queued.item.work(tx));
+      const result = await this.options.transaction((tx) => queued.item.work(tx), 'job');
       queued.item.committed?.(result);
       queued.resolve(result);
     } catch (error) {
@@ -104,11 +104,13 @@ export class AlertWriter<I, R> {
 
   private async runRaises(batch: Queued<I, R>[]): Promise<void> {
     try {
-      const written = await this.options.transaction((tx) =>
-        this.options.writeRaises(
-          tx,
-          batch.map((q) => q.item),
-        ),
+      const written = await this.options.transaction(
+        (tx) =>
+          this.options.writeRaises(
+            tx,
+            batch.map((q) => q.item),
+          ),
+        'raises',
       );
       written.committed();
       batch.forEach((queued, i) => queued.resolve(written.results[i]!));

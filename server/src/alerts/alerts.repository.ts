@@ -88,7 +88,7 @@ const ALERT_COLUMNS = `a.id::text AS id, a.seq::text AS seq, a.type, a.severity,
 /** Advisory lock every alert write takes, so `seq` values are committed in order across replicas. */
 const ALERT_WRITE_LOCK = 727_020_001;
 /** Source event ids kept on an alert (the most recent). */
-const SOURCE_EVENTS_KEPT = 50;
+const SOURCE_EVENTS_KEPT = 10;
 
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
@@ -147,12 +147,21 @@ export interface RowUpdate {
 export class AlertsRepository {
   constructor(@Inject(DATABASE) readonly database: Database) {}
 
-  /** Serialises alert writes across replicas; call first in every write transaction. */
-  async lockForWrite(tx: Queryable): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [ALERT_WRITE_LOCK]);
+  /**
+   * Serialises alert writes across replicas; call first in every write transaction. `relaxed`: this
+   * transaction's commit does not wait for the WAL to reach the disk (for raises, see AlertsService).
+   */
+  async lockForWrite(tx: Queryable, relaxed = false): Promise<void> {
+    await tx.query(
+      `SELECT pg_advisory_xact_lock($1)${relaxed ? `, set_config('synchronous_commit', 'off', true)` : ''}`,
+      [ALERT_WRITE_LOCK],
+    );
   }
 
-  /** Inserts new alerts or updates the open one with the same dedupe key; returns rows with `inserted`. */
+  /**
+   * Inserts new alerts or updates the open one with the same dedupe key, and appends `raised` or `repeated`
+   * to the trail, in one statement; returns the rows with `inserted`.
+   */
   async upsertRaises(tx: Queryable, raises: readonly MergedRaise[]): Promise<(AlertRow & { inserted: boolean })[]> {
     const result = await tx.query<AlertRow & { inserted: boolean }>(
       `WITH u AS (
@@ -182,6 +191,13 @@ export class AlertsRepository {
            last_change = 'repeated',
            updated_at = EXCLUDED.updated_at
          RETURNING a.*, (xmax = 0) AS inserted
+       ), trail AS (
+         INSERT INTO alert_changes (seq, alert_id, kind, at, from_state, to_state, details)
+         SELECT up.seq, up.id, CASE WHEN up.inserted THEN 'raised' ELSE 'repeated' END, u.seen_at,
+                CASE WHEN up.inserted THEN NULL ELSE up.state END, up.state,
+                CASE WHEN up.inserted THEN jsonb_build_object('eventIds', u.ids::jsonb)
+                     ELSE jsonb_build_object('eventIds', u.ids::jsonb, 'count', up.count) END
+         FROM upserted up JOIN u ON u.dedupe_key = up.dedupe_key
        )
        SELECT ${ALERT_COLUMNS}, a.inserted FROM upserted a ORDER BY a.seq`,
       [
