@@ -5,12 +5,22 @@ import type { AlertChange, DeviceStatusChange, IncidentEventPayload, LivePassage
 /** An incident the ingest pipeline committed (inline image left out). */
 export type StoredIncident = Omit<IncidentEventPayload, 'v' | 'imageJpegBase64'> & { storedAt: string; hasImage: boolean };
 
+/** A face capture the ingest pipeline committed (the crop itself stays in the database). */
+export interface StoredFaceCapture {
+  eventId: string;
+  deviceId: string;
+  shotTime: string;
+  storedAt: string;
+}
+
 /** Domain events one module emits and others react to, inside one hub process. */
 export interface HubEventMap {
   'passage.stored': [LivePassage];
   'device.status': [DeviceStatusChange];
   /** An incident (urban management, tamper, video loss) was stored; the alerts module raises from it. */
   'incident.stored': [StoredIncident];
+  /** A face capture was stored (not yet recognised); the faces module's worker wakes for it. */
+  'face.stored': [StoredFaceCapture];
   /** An alert was raised or changed; committed, in seq order. The realtime gateway pushes it. */
   'alert.changed': [AlertChange];
   /** Sessions ended (sign-out, password or role change, disabled user, reused refresh token): sockets of them close. */

@@ -66,11 +66,11 @@ export class IngestService implements OnModuleDestroy {
       this.announcePassages(items, stored);
       return stored.length;
     });
-    this.faces = this.eventQueue(
-      'face',
-      batching,
-      async (items) => (await this.events.insertFaceCaptures(items)).length,
-    );
+    this.faces = this.eventQueue('face', batching, async (items) => {
+      const stored = await this.events.insertFaceCaptures(items);
+      this.announceFaces(items, stored);
+      return stored.length;
+    });
     this.incidents = this.eventQueue(
       'incident',
       batching,
@@ -221,6 +221,17 @@ export class IngestService implements OnModuleDestroy {
       // eslint-disable-next-line @typescript-eslint/no-unused-vars
       const { v, images, charConfidences, ...live } = passage;
       this.hubEvents.emit('passage.stored', { ...live, storedAt: at });
+    }
+  }
+
+  private announceFaces(items: readonly FaceEventPayload[], stored: readonly StoredEvent[]): void {
+    if (stored.length === 0) return;
+    const storedAt = new Map(stored.map((s) => [s.eventId, s.storedAt]));
+    for (const face of items) {
+      const at = storedAt.get(face.eventId);
+      if (at === undefined) continue;
+      storedAt.delete(face.eventId);
+      this.hubEvents.emit('face.stored', { eventId: face.eventId, deviceId: face.deviceId, shotTime: face.shotTime, storedAt: at });
     }
   }
 

@@ -209,6 +209,60 @@ export const HubEnvironment = Type.Object({
     default: 7,
     description: 'face captures that matched no watchlist are deleted after this many days (0 = keep for ever)',
   }),
+  FACE_RECOGNITION: Type.Union([Type.Literal('on'), Type.Literal('off')], {
+    default: 'on',
+    description:
+      'run face recognition on stored captures and accept watchlist enrolments (off: captures are only stored)',
+  }),
+  FACE_ONNX_THREADS: Type.Integer({
+    minimum: 0,
+    maximum: 64,
+    default: 0,
+    description: 'ONNX Runtime threads for the face recognition network (0 = as many as cores, at most 2)',
+  }),
+  FACE_BATCH_SIZE: Type.Integer({
+    minimum: 1,
+    maximum: 128,
+    default: 16,
+    description: 'stored face captures the recognition worker takes at a time (one batched network run)',
+  }),
+  FACE_UNKNOWN_THRESHOLD: Type.Number({
+    minimum: -1,
+    maximum: 1,
+    default: 0.9,
+    description: 'cosine similarity below which a face is unknown (no watchlist candidate at all)',
+  }),
+  FACE_MATCH_THRESHOLDS: Type.String({
+    default: 'wanted=0.97,missing=0.97,at_risk=0.97,vip=0.97,other=0.97',
+    pattern: '^((wanted|missing|at_risk|vip|other)=[01](\\.[0-9]{1,4})?)(,(wanted|missing|at_risk|vip|other)=[01](\\.[0-9]{1,4})?)*$',
+    description: 'cosine similarity from which a watchlist candidate is a hit and raises an alert, per category',
+  }),
+  FACE_ALERT_MERGE_MINUTES: Type.Number({
+    minimum: 0,
+    maximum: 1440,
+    default: 10,
+    description: 'hits of the same person at the same device within this many minutes merge into one alert',
+  }),
+  FACE_UPLOAD_MAX_BYTES: Type.Integer({
+    minimum: 10_000,
+    maximum: 50_000_000,
+    default: 5_000_000,
+    description: 'largest photo accepted for watchlist enrolment and search by face, bytes',
+  }),
+  FACE_SEARCH_CACHE_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 366,
+    default: 3,
+    description:
+      'days of capture descriptors a replica keeps in memory for search by face (about 80 MB a day at 350,000 captures)',
+  }),
+  FACE_SYNC_INTERVAL_MS: Type.Integer({
+    minimum: 100,
+    maximum: 60000,
+    default: 2000,
+    description:
+      'how often a replica picks up watchlist changes and captures processed by other replicas, and looks for unprocessed captures, ms',
+  }),
   HTTP_BODY_LIMIT: Type.String({
     default: '1mb',
     pattern: '^[0-9]+(b|kb|mb)$',
