@@ -14,6 +14,7 @@ import {
 import { HotlistService } from '../../server/src/checkpoints/hotlist.service';
 import { PassageRulesService } from '../../server/src/checkpoints/passage-rules.service';
 import { IngestService } from '../../server/src/ingest/ingest.service';
+import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { BACKENDS } from '../support/backends';
 import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
 import {
@@ -221,9 +222,8 @@ describe.each(BACKENDS)('checkpoint registry, hotlist and rules on $name', (back
     ).toBe(204);
     expect(hotlist.index.has(created.body.id)).toBe(false);
     // Another replica's write: straight into the table; this replica picks it up by polling.
-    const { DATABASE } = await import('../../server/src/platform/database/database');
-    const database = hub.hub.app.get<{ query: (sql: string) => Promise<{ rows: { id: string }[] }> }>(DATABASE);
-    const inserted = await database.query(
+    const database = hub.hub.app.get<Database>(DATABASE);
+    const inserted = await database.query<{ id: string }>(
       `INSERT INTO vehicle_hotlist (plate, kind, category, priority, reason) VALUES ('黑A70707', 'exact', 'stolen', 1, 'elsewhere') RETURNING id::text`,
     );
     await expect.poll(() => hotlist.index.has(inserted.rows[0]!.id), { timeout: 5_000 }).toBe(true);
