@@ -4,6 +4,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CheckpointsModule } from './checkpoints/checkpoints.module';
 import { DevicesModule } from './devices/devices.module';
+import { FacesModule } from './faces/faces.module';
 import { HealthModule } from './health/health.module';
 import { IngestModule } from './ingest/ingest.module';
 import { PlatformModule, type PlatformParts } from './platform/platform.module';
@@ -15,7 +16,7 @@ export class AppModule {
   static forRoot(parts: PlatformParts): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot(parts), AuditModule, AuthModule, DevicesModule, IngestModule, CheckpointsModule, AlertsModule, RealtimeModule, HealthModule, StorageModule],
+      imports: [PlatformModule.forRoot(parts), AuditModule, AuthModule, DevicesModule, IngestModule, CheckpointsModule, FacesModule, AlertsModule, RealtimeModule, HealthModule, StorageModule],
     };
   }
 }

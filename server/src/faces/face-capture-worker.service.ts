@@ -1,0 +1,258 @@
+import { Inject, Injectable, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import type { AlertSeverity, RaiseAlertInput } from '@citywatch/protocol';
+import { ALERT_RAISER, type AlertRaiser } from '../common/alert-raiser';
+import { HubEvents } from '../common/hub-events';
+import { HUB_CONFIG } from '../platform/config/config.tokens';
+import type { HubConfig } from '../platform/config/hub-config';
+import { LOGGER } from '../platform/logging/logging.tokens';
+import type { Logger } from '../platform/logging/logger';
+import { descriptorToBytes } from './face-descriptor-codec';
+import { FaceCapturesRepository, type CaptureResult, type ClaimedCapture } from './face-captures.repository';
+import type { FaceImageResult } from './face-pipeline';
+import { FaceRecognitionService, thumbnailOf } from './face-recognition.service';
+import { report } from './face-upload';
+import { FaceSearchService } from './face-search.service';
+import { FacesMetrics } from './faces.metrics';
+import { WatchlistService } from './watchlist.service';
+import type { WatchlistCandidate } from './watchlist-matcher';
+
+/** A lease long enough for a batch on a busy machine; a crashed worker's captures are taken again after it. */
+const LEASE_SECONDS = 120;
+/** A capture that failed this many whole-batch attempts is marked failed rather than retried for ever. */
+const MAX_ATTEMPTS = 5;
+const SEVERITY_BY_PRIORITY: Record<number, AlertSeverity> = { 1: 'critical', 2: 'major', 3: 'minor' };
+
+/**
+ * Recognises stored face captures. face_captures is the work queue (rows with processed_at NULL): the
+ * worker leases a batch, runs the checkpoint-crop pipeline over it (one batched network run), matches each
+ * face against the watchlist, raises an alert per hit, stores descriptor, quality and thumbnail, and marks
+ * the batch processed. A crash before the mark leaves the lease to lapse and the batch is done again; its
+ * hits reuse their recorded dedupe keys, so the alert is updated, not repeated. Woken by `face.stored`,
+ * and polls every FACE_SYNC_INTERVAL_MS for captures other replicas stored.
+ */
+@Injectable()
+export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private timer?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
+  private processedTotal = 0;
+
+  constructor(
+    private readonly captures: FaceCapturesRepository,
+    private readonly recognition: FaceRecognitionService,
+    private readonly watchlist: WatchlistService,
+    private readonly search: FaceSearchService,
+    private readonly metrics: FacesMetrics,
+    private readonly hubEvents: HubEvents,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(ALERT_RAISER) private readonly alerts?: AlertRaiser,
+  ) {}
+
+  get processed(): number {
+    return this.processedTotal;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.recognition.enabled) return;
+    if (!this.alerts) this.logger.warn('no alert raiser: face hits are recorded but raise no alert');
+    this.running = true;
+    this.unsubscribe = this.hubEvents.on('face.stored', () => this.wake?.());
+    this.timer = setInterval(() => this.wake?.(), this.config.FACE_SYNC_INTERVAL_MS);
+    this.timer.unref();
+    this.loop = this.run();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    if (this.timer) clearInterval(this.timer);
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Processes batches until none is left; resolves with how many captures it finished (tests, bench). */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const done = await this.processBatch();
+      if (done === 0) return total;
+      total += done;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let done = 0;
+      try {
+        done = await this.processBatch();
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.logger.warn({ err: error, attempt: failures }, 'face capture batch failed; retrying');
+      }
+      if (done > 0 && failures === 0) continue;
+      const delay = failures > 0 ? Math.min(30_000, 500 * 2 ** failures) : this.config.FACE_SYNC_INTERVAL_MS;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        this.wake = () => {
+          clearTimeout(timer);
+          this.wake = undefined;
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** One batch: lease, recognise, match, alert, store. Returns how many captures it finished. */
+  async processBatch(): Promise<number> {
+    const batch = await this.captures.claim(this.config.FACE_BATCH_SIZE, LEASE_SECONDS);
+    if (batch.length === 0) {
+      void this.sampleBacklog();
+      return 0;
+    }
+    this.metrics.batchSize.observe(batch.length);
+    try {
+      const results = await this.recognise(batch);
+      const started = performance.now();
+      await this.captures.complete(results);
+      this.metrics.stageSeconds.observe({ stage: 'store' }, (performance.now() - started) / 1000 / batch.length);
+      for (const result of results) this.metrics.processed.inc({ outcome: result.outcome });
+      this.metrics.finished(results.length);
+      this.processedTotal += results.length;
+      this.search.refreshSoon();
+      return results.length;
+    } catch (error) {
+      await this.captures.release(batch).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async recognise(batch: ClaimedCapture[]): Promise<CaptureResult[]> {
+    const fresh = batch.filter((capture) => capture.attempts <= MAX_ATTEMPTS);
+    const images = await this.recognition.processCaptures(fresh.map((capture) => capture.faceJpeg));
+    const byEvent = new Map(fresh.map((capture, index) => [capture.eventId, images[index]]));
+    const results: CaptureResult[] = [];
+    for (const capture of batch) {
+      const image = byEvent.get(capture.eventId);
+      if (image === undefined || image instanceof Error) {
+        if (image) this.logger.warn({ eventId: capture.eventId, deviceId: capture.deviceId, err: image }, 'face capture unreadable');
+        results.push(failed(capture));
+        continue;
+      }
+      this.observeStages(image);
+      results.push(await this.resultOf(capture, image));
+    }
+    return results;
+  }
+
+  private async resultOf(capture: ClaimedCapture, image: FaceImageResult): Promise<CaptureResult> {
+    const face = image.faces[0];
+    if (!face) {
+      const best = [...image.rejected].sort((a, b) => b.quality.faceSize - a.quality.faceSize)[0];
+      return {
+        ...failed(capture),
+        outcome: 'rejected',
+        quality: best ? report(best.quality) : { faceSize: 0, detectionScore: 0, passed: false, reasons: [...image.rejectedReasons] },
+      };
+    }
+    const started = performance.now();
+    const candidates = this.watchlist.matcher.match(face.descriptor, capture.deviceId, Date.parse(capture.shotTime));
+    this.metrics.stageSeconds.observe({ stage: 'match' }, (performance.now() - started) / 1000);
+    const hits = candidates.filter((candidate) => candidate.hit);
+    const thumbnailJpeg = await thumbnailOf(face.aligned);
+    for (const hit of hits) await this.raise(capture, hit);
+    return {
+      eventId: capture.eventId,
+      shotTime: capture.shotTime,
+      outcome: hits.length > 0 ? 'matched' : 'unmatched',
+      descriptor: descriptorToBytes(face.descriptor),
+      quality: report(face.quality),
+      thumbnailJpeg,
+      matched: hits.length > 0,
+      bestPersonId: candidates[0]?.person.id ?? null,
+      bestSimilarity: candidates[0]?.similarity ?? null,
+    };
+  }
+
+  private async raise(capture: ClaimedCapture, hit: WatchlistCandidate): Promise<void> {
+    const person = hit.person;
+    this.metrics.hits.inc({ category: person.category });
+    const dedupeKey = await this.captures.recordHit(
+      {
+        captureEventId: capture.eventId,
+        shotTime: capture.shotTime,
+        deviceId: capture.deviceId,
+        personId: person.id,
+        photoId: hit.photoId,
+        similarity: hit.similarity,
+        rank: hit.rank,
+      },
+      `face:${person.id}:${capture.deviceId}:${capture.eventId}`.slice(0, 200),
+      this.config.FACE_ALERT_MERGE_MINUTES * 60_000,
+    );
+    this.logger.info(
+      { eventId: capture.eventId, deviceId: capture.deviceId, watchlistPersonId: person.id, similarity: hit.similarity },
+      'watchlist face hit',
+    );
+    if (!this.alerts) return;
+    const input: RaiseAlertInput = {
+      type: 'watchlist_face',
+      severity: SEVERITY_BY_PRIORITY[person.priority] ?? 'major',
+      title: `Watchlist (${person.category.replace('_', ' ')}): ${person.name}`,
+      dedupeKey,
+      ruleId: `faces.watchlist.${person.category}`,
+      deviceId: capture.deviceId,
+      sourceEventIds: [capture.eventId],
+      occurredAt: capture.shotTime,
+      evidence: {
+        images: [
+          { label: 'capture', url: `/api/faces/captures/${encodeURIComponent(capture.eventId)}/image` },
+          { label: 'capture thumbnail', url: `/api/faces/captures/${encodeURIComponent(capture.eventId)}/thumbnail` },
+          { label: 'enrolled', url: `/api/faces/watchlist/photos/${hit.photoId}/image` },
+        ],
+        similarity: Math.round(hit.similarity * 10_000) / 10_000,
+        rank: hit.rank,
+        watchlistPersonId: person.id,
+        watchlistPersonName: person.name,
+        facts: { category: person.category, priority: person.priority, reason: person.reason },
+      },
+    };
+    const alert = await this.alerts.raise(input);
+    await this.captures.setHitAlert(capture.eventId, person.id, alert.id);
+  }
+
+  private observeStages(image: FaceImageResult): void {
+    const { decodeMs, detectMs, alignMs, embedMs } = image.timings;
+    this.metrics.stageSeconds.observe({ stage: 'decode' }, decodeMs / 1000);
+    this.metrics.stageSeconds.observe({ stage: 'detect' }, detectMs / 1000);
+    this.metrics.stageSeconds.observe({ stage: 'align' }, alignMs / 1000);
+    if (image.faces.length > 0) this.metrics.stageSeconds.observe({ stage: 'embed' }, embedMs / 1000);
+  }
+
+  private async sampleBacklog(): Promise<void> {
+    try {
+      this.metrics.pending.set((await this.captures.backlog()).pending);
+    } catch {
+      // a metric sample; the next one will do
+    }
+  }
+}
+
+function failed(capture: ClaimedCapture): CaptureResult {
+  return {
+    eventId: capture.eventId,
+    shotTime: capture.shotTime,
+    outcome: 'failed',
+    descriptor: null,
+    quality: null,
+    thumbnailJpeg: null,
+    matched: false,
+    bestPersonId: null,
+    bestSimilarity: null,
+  };
+}
