@@ -126,4 +126,48 @@ describe('createRestClient', () => {
     });
     await expect(client.get('/devices', { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
   });
+
+  it('refreshes once after a 401 and sends the call again with the new token', async () => {
+    let token = 'old';
+    const fetch = fakeFetch((_url, init) =>
+      (init.headers as Record<string, string>).authorization === 'Bearer new' ? json({ ok: 1 }) : json({}, 401),
+    );
+    const onUnauthorized = vi.fn();
+    const refreshToken = vi.fn(async () => {
+      token = 'new';
+      return true;
+    });
+    const client = createRestClient({ fetch, getToken: () => token, refreshToken, onUnauthorized });
+
+    await expect(client.get('/alerts')).resolves.toEqual({ ok: 1 });
+    expect(refreshToken).toHaveBeenCalledTimes(1);
+    expect(fetch).toHaveBeenCalledTimes(2);
+    expect(onUnauthorized).not.toHaveBeenCalled();
+  });
+
+  it('gives up after one refresh and reports the 401', async () => {
+    const onUnauthorized = vi.fn();
+    const refreshToken = vi.fn(async () => true);
+    const client = createRestClient({
+      fetch: fakeFetch(() => json({ message: 'token expired' }, 401)),
+      getToken: () => 'stale',
+      refreshToken,
+      onUnauthorized,
+    });
+    const error = await rejection(client.get('/alerts'));
+    expect(error.status).toBe(401);
+    expect(refreshToken).toHaveBeenCalledTimes(1);
+    expect(onUnauthorized).toHaveBeenCalledTimes(1);
+  });
+
+  it('sends FormData as it is and reads text answers', async () => {
+    const fetch = fakeFetch(() => new Response('a,b\n1,2\n', { status: 200 }));
+    const client = createRestClient({ fetch });
+    const form = new FormData();
+    form.append('photo', new Blob(['x']), 'x.jpg');
+    expect(await client.post<string>('/upload', form, { responseType: 'text' })).toBe('a,b\n1,2\n');
+    const init = fetch.mock.calls[0][1]!;
+    expect(init.body).toBe(form);
+    expect(init.headers).not.toHaveProperty('content-type');
+  });
 });

@@ -4,8 +4,10 @@ export type QueryValue = string | number | boolean | undefined;
 
 export interface RequestOptions {
   query?: Record<string, QueryValue>;
-  /** Sent as JSON. */
+  /** Sent as JSON; FormData and Blob bodies go as they are (uploads). */
   body?: unknown;
+  /** `text` for CSV and other non-JSON answers, `blob` for files. */
+  responseType?: 'json' | 'text' | 'blob';
   signal?: AbortSignal;
 }
 
@@ -16,8 +18,13 @@ export interface RestClientOptions {
   fetch?: typeof fetch;
   /** Returns the bearer token to send, if any, at the time of each call. */
   getToken?: () => string | null | undefined;
-  /** Called once for every 401 answer, before the call rejects (sign the operator out, show the login). */
+  /** Called once for every 401 answer that is not cured by a refresh, before the call rejects (sign out). */
   onUnauthorized?: (error: ApiError) => void;
+  /**
+   * Asked once after a 401 to a call that carried a token: resolves true when a fresh token is there, and the
+   * call is then sent once more.
+   */
+  refreshToken?: () => Promise<boolean>;
 }
 
 export interface RestClient {
@@ -34,20 +41,28 @@ export function createRestClient(options: RestClientOptions = {}): RestClient {
   const baseUrl = options.baseUrl ?? '/api';
   const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
 
-  async function request<Result>(method: string, path: string, requestOptions: RequestOptions = {}): Promise<Result> {
+  async function request<Result>(
+    method: string,
+    path: string,
+    requestOptions: RequestOptions = {},
+    retried = false,
+  ): Promise<Result> {
     const url = baseUrl + path + queryString(requestOptions.query);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const responseType = requestOptions.responseType ?? 'json';
+    const headers: Record<string, string> = { accept: responseType === 'json' ? 'application/json' : '*/*' };
     const token = options.getToken?.();
     if (token) headers.authorization = `Bearer ${token}`;
-    const hasBody = requestOptions.body !== undefined;
-    if (hasBody) headers['content-type'] = 'application/json';
+    const { body } = requestOptions;
+    const hasBody = body !== undefined;
+    const raw = body instanceof FormData || body instanceof Blob;
+    if (hasBody && !raw) headers['content-type'] = 'application/json';
 
     let response: Response;
     try {
       response = await fetchFn(url, {
         method,
         headers,
-        body: hasBody ? JSON.stringify(requestOptions.body) : undefined,
+        body: hasBody ? (raw ? (body as BodyInit) : JSON.stringify(body)) : undefined,
         signal: requestOptions.signal,
       });
     } catch (cause) {
@@ -65,12 +80,19 @@ export function createRestClient(options: RestClientOptions = {}): RestClient {
         path,
         body,
       );
-      if (error.isUnauthorized) options.onUnauthorized?.(error);
+      if (error.isUnauthorized) {
+        if (token && !retried && options.refreshToken && (await options.refreshToken().catch(() => false))) {
+          return request<Result>(method, path, requestOptions, true);
+        }
+        options.onUnauthorized?.(error);
+      }
       throw error;
     }
 
     if (response.status === 204) return undefined as Result;
     try {
+      if (responseType === 'text') return (await response.text()) as Result;
+      if (responseType === 'blob') return (await response.blob()) as Result;
       return (await readJson(response)) as Result;
     } catch (cause) {
       throw new ApiError(
@@ -88,7 +110,7 @@ export function createRestClient(options: RestClientOptions = {}): RestClient {
   }
 
   return {
-    request,
+    request: (method, path, requestOptions) => request(method, path, requestOptions),
     get: (path, requestOptions) => request('GET', path, requestOptions),
     post: (path, body, requestOptions) => request('POST', path, { ...requestOptions, body }),
     put: (path, body, requestOptions) => request('PUT', path, { ...requestOptions, body }),

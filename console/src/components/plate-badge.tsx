@@ -4,7 +4,7 @@ import type { PlateColor } from '../utils/passage-enums';
 import { formatPlateNumber, unreadablePlateKey } from '../utils/plate';
 
 /** A plate drawn like the real one: its colour, white or dark characters, the dot after the office letter. */
-export function PlateBadge({ plateNo, plateColor }: Pick<LivePassage, 'plateNo' | 'plateColor'>) {
+export function PlateBadge({ plateNo, plateColor }: { plateNo: LivePassage['plateNo']; plateColor: string }) {
   const { t } = useTranslation();
   const unreadable = unreadablePlateKey(plateNo);
   if (unreadable) {

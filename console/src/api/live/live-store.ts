@@ -1,4 +1,5 @@
-import type { DeviceStatusChange, LivePassage } from '@citywatch/protocol';
+import type { AlertChange, AlertRecord, DeviceStatusChange, LivePassage } from '@citywatch/protocol';
+import { applyAlerts, emptyAlertWindow, type AlertWindow } from './alert-window';
 import { BufferedFeed } from './buffered-feed';
 import { appendToFeedWindow, emptyFeedWindow, type FeedWindow } from './feed-window';
 import { TopicStore, type TopicListener } from './topic-store';
@@ -16,6 +17,11 @@ export interface LiveTopics {
   connection: ConnectionStatus;
   passages: FeedWindow<LivePassage>;
   deviceStatus: FeedWindow<DeviceStatusChange>;
+  alerts: AlertWindow;
+  /** Critical alerts raised since the console opened (the alarm sound follows it). */
+  criticalRaised: number;
+  /** Whether the alerts are caught up after the latest (re)connect. */
+  alertSync: 'idle' | 'syncing' | 'synced' | 'failed';
 }
 
 export interface LiveStoreOptions {
@@ -23,12 +29,15 @@ export interface LiveStoreOptions {
   passageWindow: number;
   /** Device status changes kept. */
   deviceStatusWindow: number;
+  /** Alerts held for the wall. */
+  alertWindow: number;
   flushIntervalMs: number;
 }
 
 export const DEFAULT_LIVE_STORE_OPTIONS: LiveStoreOptions = {
   passageWindow: 500,
   deviceStatusWindow: 200,
+  alertWindow: 3_000,
   flushIntervalMs: 200,
 };
 
@@ -38,12 +47,28 @@ export class LiveStore {
     connection: { state: 'connecting', attempt: 0 },
     passages: emptyFeedWindow(),
     deviceStatus: emptyFeedWindow(),
+    alerts: emptyAlertWindow(),
+    criticalRaised: 0,
+    alertSync: 'idle',
   });
   private readonly passageFeed: BufferedFeed<LivePassage>;
   private readonly deviceStatusFeed: BufferedFeed<DeviceStatusChange>;
+  private readonly alertFeed: BufferedFeed<AlertChange>;
+  private readonly alertWindow: number;
 
   constructor(options: LiveStoreOptions = DEFAULT_LIVE_STORE_OPTIONS) {
-    const { flushIntervalMs, passageWindow, deviceStatusWindow } = options;
+    const { flushIntervalMs, passageWindow, deviceStatusWindow, alertWindow } = options;
+    this.alertWindow = alertWindow;
+    this.alertFeed = new BufferedFeed({
+      flushIntervalMs,
+      // Changes beyond this in one interval are dropped here; the catch-up after a reconnect has them all.
+      maxPending: alertWindow * 4,
+      onFlush: (changes) => {
+        this.topics.update('alerts', (window) => applyAlerts(window, changes.map((change) => change.alert), alertWindow));
+        const critical = changes.filter((c) => c.kind === 'raised' && c.alert.severity === 'critical').length;
+        if (critical > 0) this.topics.update('criticalRaised', (count) => count + critical);
+      },
+    });
     this.passageFeed = new BufferedFeed({
       flushIntervalMs,
       maxPending: passageWindow,
@@ -76,6 +101,20 @@ export class LiveStore {
     this.deviceStatusFeed.push(change);
   }
 
+  /** A pushed change; applied with the others that arrive within the flush interval. */
+  receiveAlertChange(change: AlertChange): void {
+    this.alertFeed.push(change);
+  }
+
+  /** Alerts from a list or a catch-up, applied at once; `upToSeq` is how far the catch-up reached. */
+  receiveAlerts(records: readonly AlertRecord[], upToSeq = 0): void {
+    this.topics.update('alerts', (window) => applyAlerts(window, records, this.alertWindow, upToSeq));
+  }
+
+  setAlertSync(state: LiveTopics['alertSync']): void {
+    this.topics.set('alertSync', state);
+  }
+
   setConnection(status: ConnectionStatus): void {
     const current = this.topics.get('connection');
     if (current.state === status.state && current.attempt === status.attempt) return;
@@ -85,5 +124,6 @@ export class LiveStore {
   dispose(): void {
     this.passageFeed.dispose();
     this.deviceStatusFeed.dispose();
+    this.alertFeed.dispose();
   }
 }
