@@ -2,9 +2,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopicScheme, encodeMessage, type PassageEventPayload } from '@citywatch/protocol';
-import { launchBrowser, saveScreenshot, type BrowserSession } from '../support/browser';
+import { launchBrowser, saveScreenshot, signInThroughForm, type BrowserSession } from '../support/browser';
 import { passage, smallEstate } from '../support/fixtures';
-import { registerEstate, startHub, type HubProcess } from '../support/hub';
+import { TEST_ADMIN, registerEstate, startHub, type HubProcess } from '../support/hub';
 
 /** The live list against a real hub: MQTT in at one end, the built console in Chromium at the other. */
 describe('console live list', () => {
@@ -31,7 +31,8 @@ describe('console live list', () => {
     device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `browser-test-${laneOne}`, clean: true });
     browser = await launchBrowser({ viewport: { width: 1600, height: 900 } });
     page = await browser.newPage();
-    await page.goto(hub.httpUrl);
+    await page.goto(`${hub.httpUrl}/#/live`);
+    await signInThroughForm(page, TEST_ADMIN.username, TEST_ADMIN.password);
     await page.locator('.connection-indicator[data-state="connected"]').waitFor();
   });
 

@@ -1,7 +1,6 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium (`apt-get install chromium`); browser tests never download a browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -23,6 +22,11 @@ export const SCREENSHOT_DIR = resolve(__dirname, '../artifacts/screenshots');
 export interface BrowserSession {
   context: BrowserContext;
   newPage(): Promise<Page>;
+  /**
+   * Another context in the same browser: its own cookies and storage, as a second operator on another
+   * workstation would have (one browser process, so it is cheap on a small machine).
+   */
+  newContext(): Promise<BrowserContext>;
   /** Closes the browser and removes its profile. */
   close(): Promise<void>;
 }
@@ -34,30 +38,34 @@ export interface LaunchOptions {
   timezoneId?: string;
 }
 
-/** Starts Chromium with a fresh profile, so no state leaks from one test file to the next. */
+/** Starts Chromium with a fresh, in-memory profile, so no state leaks from one test file to the next. */
 export async function launchBrowser(options: LaunchOptions = {}): Promise<BrowserSession> {
-  const userDataDir = await mkdtemp(join(tmpdir(), 'citywatch-chromium-'));
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const contextOptions = {
+    viewport: options.viewport ?? { width: 1600, height: 900 },
+    locale: options.locale ?? 'zh-CN',
+    timezoneId: options.timezoneId ?? 'Asia/Shanghai',
+  };
   try {
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: options.viewport ?? { width: 1600, height: 900 },
-      locale: options.locale ?? 'zh-CN',
-      timezoneId: options.timezoneId ?? 'Asia/Shanghai',
-    });
+    const context = await browser.newContext(contextOptions);
     return {
       context,
       newPage: () => context.newPage(),
-      close: async () => {
-        await context.close();
-        await rm(userDataDir, { recursive: true, force: true });
-      },
+      newContext: () => browser.newContext(contextOptions),
+      close: () => browser.close(),
     };
   } catch (error) {
-    await rm(userDataDir, { recursive: true, force: true });
+    await browser.close();
     throw error;
   }
+}
+
+/** Signs in through the console's own form and waits for the signed-in header. */
+export async function signInThroughForm(page: Page, username: string, password: string): Promise<void> {
+  await page.locator('input[name="username"]').fill(username);
+  await page.locator('input[name="password"]').fill(password);
+  await page.locator('form button[type="submit"]').click();
+  await page.getByTestId('current-user').waitFor();
 }
 
 /** Saves a full-page PNG under test/artifacts/screenshots/ and returns its path. */
