@@ -11,7 +11,10 @@ export class PostgresDatabase implements Database {
     private readonly logger: Logger,
   ) {
     // An idle client losing its connection must never crash the hub; the pool replaces it.
-    this.pool.on('error', (error) => this.logger.warn({ err: error }, 'idle database connection failed'));
+    this.pool.on('error', (error: Error & { code?: string }) =>
+      // The error carries its client; log what matters, not the whole connection object.
+      this.logger.warn({ code: error.code, error: error.message }, 'idle database connection failed'),
+    );
   }
 
   static async connect(url: string, poolSize: number, logger: Logger): Promise<PostgresDatabase> {
