@@ -41,8 +41,9 @@ export function looksLikeImage(bytes: Buffer): boolean {
 export function singleFaceOf(result: FaceImageResult, file?: number): RecognisedFace {
   if (result.faces.length === 1) return result.faces[0];
   const where = file === undefined ? 'the photo' : `photo ${file + 1}`;
-  if (result.rejectedReasons.includes('too-many-faces')) {
-    const count = result.rejected.filter((face) => face.quality.reasons.includes('too-many-faces')).length;
+  if (result.faces.length > 1 || result.rejectedReasons.includes('too-many-faces')) {
+    const count =
+      result.faces.length + result.rejected.filter((face) => face.quality.reasons.includes('too-many-faces')).length;
     throw new FaceUploadException('several_faces', `${where} shows ${count} faces; upload a photo of one person`, {
       file,
     });
