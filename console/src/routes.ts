@@ -29,7 +29,7 @@ export const ROUTES: readonly AppRoute[] = [
   {
     path: '/watchlists',
     navKey: 'watchlists',
-    roles: ['admin', 'traffic_police'],
+    roles: ['admin', 'operator', 'traffic_police'],
     Page: lazy(() => import('./pages/watchlists-page')),
   },
   { path: '/admin', navKey: 'admin', roles: ['admin'], Page: lazy(() => import('./pages/admin-page')) },

@@ -12,6 +12,12 @@ import type {
   Department,
   DepartmentBody,
   DeviceSecretIssued,
+  FacePipelineStatus,
+  FaceSearchResult,
+  WatchlistListQuery,
+  WatchlistPage,
+  WatchlistPerson,
+  WatchlistPersonPatch,
   HotlistEntry,
   HotlistEntryBody,
   HotlistListQuery,
@@ -117,6 +123,22 @@ export function createHubApi(client: RestClient) {
       update: (entryId: string, body: HotlistEntryBody) =>
         client.put<HotlistEntry>(`/checkpoints/hotlist/${id(entryId)}`, body),
       remove: (entryId: string) => client.delete<void>(`/checkpoints/hotlist/${id(entryId)}`),
+    },
+    faces: {
+      listPeople: (query: Partial<WatchlistListQuery> = {}) =>
+        client.get<WatchlistPage>('/faces/watchlist/people', { query: q(query) }),
+      /** multipart: the person's fields as text parts and one to ten `photo` files. */
+      enrol: (form: FormData) => client.post<WatchlistPerson>('/faces/watchlist/people', form),
+      update: (personId: string, patch: WatchlistPersonPatch) =>
+        client.patch<WatchlistPerson>(`/faces/watchlist/people/${id(personId)}`, patch),
+      remove: (personId: string) => client.delete<void>(`/faces/watchlist/people/${id(personId)}`),
+      addPhotos: (personId: string, form: FormData) =>
+        client.post<WatchlistPerson>(`/faces/watchlist/people/${id(personId)}/photos`, form),
+      removePhoto: (personId: string, photoId: string) =>
+        client.delete<WatchlistPerson>(`/faces/watchlist/people/${id(personId)}/photos/${id(photoId)}`),
+      /** multipart: a `photo` file and FaceSearchQuery's fields as text parts. */
+      search: (form: FormData) => client.post<FaceSearchResult>('/faces/search', form),
+      status: () => client.get<FacePipelineStatus>('/faces/status'),
     },
     rules: {
       list: () => client.get<CheckpointRule[]>('/checkpoints/rules'),

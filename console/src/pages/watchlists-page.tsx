@@ -1,34 +1,47 @@
-import type { HotlistEntry, HotlistEntryBody } from '@citywatch/protocol';
+import type { HotlistEntry, HotlistEntryBody, Role } from '@citywatch/protocol';
 import { HOTLIST_CATEGORIES } from '@citywatch/protocol/api/checkpoints';
 import { useState, type ChangeEvent, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../components/empty-state';
-import { useHubApi } from '../context/session-context';
+import { useHubApi, useSignedInUser } from '../context/session-context';
 import { useAsync } from '../hooks/use-async';
 import { errorText } from '../utils/error-text';
 import { formatDateTime, fromDateTimeLocal, toDateTimeLocal } from '../utils/format';
 import { parseHotlistCsv } from '../views/checkpoints/hotlist-csv';
 import { MultiToggle } from '../views/checkpoints/multi-select';
+import { FaceSearch } from '../views/watchlists/face-search';
+import { PeopleWatchlist } from '../views/watchlists/people-watchlist';
 
-type Tab = 'vehicles' | 'people';
+type Tab = 'vehicles' | 'people' | 'search';
 
-/** Watchlists (布控): the vehicle hotlist, and people (waiting for the faces API). */
+/** Which tabs each role gets (the hub's permissions: hotlist admin/traffic police, people admin/operator). */
+const TABS_BY_ROLE: Record<Role, Tab[]> = {
+  admin: ['people', 'vehicles', 'search'],
+  operator: ['people', 'search'],
+  traffic_police: ['vehicles', 'search'],
+  department_member: [],
+  viewer: [],
+};
+
+/** Watchlists (布控): people with their photos, the vehicle hotlist, and search by face. */
 export default function WatchlistsPage() {
   const { t } = useTranslation();
-  const [tab, setTab] = useState<Tab>('vehicles');
+  const user = useSignedInUser();
+  const tabs = TABS_BY_ROLE[user.role];
+  const [tab, setTab] = useState<Tab>(tabs[0] ?? 'vehicles');
   return (
     <div className="page watchlists-page">
       <header className="page-heading">
         <h1>{t('watchlists.title')}</h1>
         <div className="segmented" role="tablist">
-          {(['vehicles', 'people'] as const).map((name) => (
+          {tabs.map((name) => (
             <button key={name} type="button" role="tab" aria-selected={tab === name} onClick={() => setTab(name)}>
               {t(`watchlists.tabs.${name}`)}
             </button>
           ))}
         </div>
       </header>
-      {tab === 'vehicles' ? <Hotlist /> : <EmptyState title={t('watchlists.peopleUnavailable')} hint={t('watchlists.peopleUnavailableHint')} />}
+      {tab === 'vehicles' ? <Hotlist /> : tab === 'people' ? <PeopleWatchlist /> : <FaceSearch />}
     </div>
   );
 }
