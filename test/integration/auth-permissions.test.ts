@@ -83,23 +83,29 @@ describe('permissions', async () => {
   describe.each(catalogue.filter((endpoint) => endpoint.kind === 'http'))('$name', (endpoint) => {
     const refused = ROLES.filter((role) => !endpoint.roles.includes(role));
 
-    it.skipIf(endpoint.public)('answers 401 without a token', async () => {
+    if (endpoint.public) {
+      it('answers without a token', async () => {
+        const response = await call(endpoint);
+        expect([401, 403]).not.toContain(response.status);
+      });
+      return;
+    }
+
+    it('answers 401 without a token', async () => {
       const response = await call(endpoint);
       expect(response.status).toBe(401);
       expect(((await response.json()) as { message: string }).message).toBeTruthy();
     });
 
-    it.skipIf(endpoint.public || refused.length === 0)(
-      `answers 403 to ${refused.join(', ') || 'no role'}`,
-      async () => {
-        for (const role of refused) {
-          const response = await call(endpoint, tokens.get(role));
-          expect(response.status, `${role} on ${endpoint.name}`).toBe(403);
-        }
-      },
-    );
+    // Registered only where some role is refused: no skipped tests.
+    (refused.length === 0 ? () => undefined : it)(`answers 403 to ${refused.join(', ') || 'no role'}`, async () => {
+      for (const role of refused) {
+        const response = await call(endpoint, tokens.get(role));
+        expect(response.status, `${role} on ${endpoint.name}`).toBe(403);
+      }
+    });
 
-    it.skipIf(endpoint.public)('lets its roles past the guard', async () => {
+    it('lets its roles past the guard', async () => {
       // GETs only: calling the others for real would change the hub's state.
       if (endpoint.method !== 'GET') return;
       for (const role of endpoint.roles) {
@@ -109,7 +115,12 @@ describe('permissions', async () => {
     });
   });
 
-  describe.each(catalogue.filter((endpoint) => endpoint.kind === 'socket'))('socket event $name', (endpoint) => {
+  // Socket events open to every role have no refusal to check (the handshake test covers no token).
+  const restrictedSocketEvents = catalogue.filter(
+    (endpoint) =>
+      endpoint.kind === 'socket' && !endpoint.public && ROLES.some((role) => !endpoint.roles.includes(role)),
+  );
+  describe.each(restrictedSocketEvents)('socket event $name', (endpoint) => {
     const refused = ROLES.filter((role) => !endpoint.roles.includes(role));
 
     async function socketOf(role: Role): Promise<Socket> {
@@ -124,7 +135,7 @@ describe('permissions', async () => {
       return socket;
     }
 
-    it.skipIf(endpoint.public || refused.length === 0)(`is refused to ${refused.join(', ') || 'no role'}`, async () => {
+    it(`is refused to ${refused.join(', ') || 'no role'}`, async () => {
       for (const role of refused) {
         const socket = await socketOf(role);
         const answer = await new Promise<unknown>((done) => {
