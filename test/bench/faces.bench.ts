@@ -264,7 +264,10 @@ function printThroughput(label: string, figures: ThroughputFigures): void {
 
 /** The hub's worker path: checkpoint crops in batches of CHECKPOINT_BATCH, one network run per batch. */
 async function benchBatchedCrops(crops: Buffer[]): Promise<ThroughputFigures> {
-  const pipeline = await FacePipeline.create({ ...FACE_PIPELINE_PRESETS.checkpointCrop, embedder: { maxBatchSize: 32 } });
+  const pipeline = await FacePipeline.create({
+    ...FACE_PIPELINE_PRESETS.checkpointCrop,
+    embedder: { maxBatchSize: 32 },
+  });
   await pipeline.processMany(crops.slice(0, CHECKPOINT_BATCH));
   const batch: Buffer[] = [];
   while (batch.length < CHECKPOINT_BATCH) batch.push(...crops);
@@ -388,7 +391,12 @@ async function main(): Promise<void> {
     cpuSpeedupOverReference: round(cpuSpeedup, 2),
     gallerySearch100kMs: { mean: round(gallery.meanMs, 2), p95: round(gallery.p95Ms, 2) },
     search1MMs: { mean: round(store.meanMs), p95: round(store.p95Ms) },
-    searchDayOfCapturesMs: { captures: CAPTURES_PER_DAY, mean: round(day.meanMs), p95: round(day.p95Ms), megabytes: round(day.megabytes) },
+    searchDayOfCapturesMs: {
+      captures: CAPTURES_PER_DAY,
+      mean: round(day.meanMs),
+      p95: round(day.p95Ms),
+      megabytes: round(day.megabytes),
+    },
     targets: TARGETS,
     met: {
       speedupOverReference: speedup >= TARGETS.speedupOverReference,

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import mqtt from 'mqtt';
 import sharp from 'sharp';
-import { TopicScheme, encodeMessage, makeDeviceId, type DeviceRegistration, type FaceEventPayload } from '@citywatch/protocol';
+import {
+  TopicScheme,
+  encodeMessage,
+  makeDeviceId,
+  type DeviceRegistration,
+  type FaceEventPayload,
+} from '@citywatch/protocol';
 import { readDemoPhoto } from '../../server/src/faces/testing/demo-photos';
 import type { Database } from '../../server/src/platform/database/database';
 
@@ -66,7 +72,9 @@ export async function targetCaptures(): Promise<Record<string, Buffer>> {
     checkpoint: await (await cut(file, box, 0.3)).resize({ width: 160 }).jpeg({ quality: 82 }).toBuffer(),
     scaled: await (await cut(file, box, 0.5)).resize({ width: 240 }).jpeg({ quality: 85 }).toBuffer(),
     shifted: await (await cut(file, box, 0.4, 0.12)).resize({ width: 200 }).jpeg({ quality: 85 }).toBuffer(),
-    brightened: await (await cut(file, box, 0.4))
+    brightened: await (
+      await cut(file, box, 0.4)
+    )
       .resize({ width: 200 })
       .modulate({ brightness: 1.3 })
       .jpeg({ quality: 85 })
@@ -77,7 +85,9 @@ export async function targetCaptures(): Promise<Record<string, Buffer>> {
 
 export async function otherCaptures(): Promise<Buffer[]> {
   return Promise.all(
-    OTHERS.map(async ({ file, box }) => (await cut(file, box, 0.3)).resize({ width: 160 }).jpeg({ quality: 82 }).toBuffer()),
+    OTHERS.map(async ({ file, box }) =>
+      (await cut(file, box, 0.3)).resize({ width: 160 }).jpeg({ quality: 82 }).toBuffer(),
+    ),
   );
 }
 
@@ -96,7 +106,10 @@ export function faceEvent(deviceId: string, jpeg: Buffer, shotTime = new Date())
 /** Publishes face events over MQTT (QoS 1) as their devices would. */
 export async function publishFaces(mqttUrl: string, topicRoot: string, events: FaceEventPayload[]): Promise<void> {
   const topics = new TopicScheme(topicRoot);
-  const client = await mqtt.connectAsync(mqttUrl, { clientId: `faces-test-${randomUUID().slice(0, 8)}`, reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(mqttUrl, {
+    clientId: `faces-test-${randomUUID().slice(0, 8)}`,
+    reconnectPeriod: 0,
+  });
   try {
     for (const event of events) {
       await client.publishAsync(topics.event(event.deviceId, 'face'), encodeMessage('face', event), { qos: 1 });
@@ -107,7 +120,11 @@ export async function publishFaces(mqttUrl: string, topicRoot: string, events: F
 }
 
 /** Waits until these captures are stored and recognised. */
-export async function waitProcessed(database: Database, eventIds: string[], timeoutMs = 60_000): Promise<Map<string, string>> {
+export async function waitProcessed(
+  database: Database,
+  eventIds: string[],
+  timeoutMs = 60_000,
+): Promise<Map<string, string>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const result = await database.query<{ event_id: string; outcome: string | null }>(
@@ -115,7 +132,8 @@ export async function waitProcessed(database: Database, eventIds: string[], time
       [eventIds],
     );
     if (result.rows.length === eventIds.length) return new Map(result.rows.map((row) => [row.event_id, row.outcome!]));
-    if (Date.now() > deadline) throw new Error(`${result.rows.length} of ${eventIds.length} captures processed in time`);
+    if (Date.now() > deadline)
+      throw new Error(`${result.rows.length} of ${eventIds.length} captures processed in time`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -36,7 +36,10 @@ describe.each(BACKENDS)('face watchlist on $name', (backend) => {
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${hub.httpUrl}${path}`, { ...init, headers: { ...headers, ...(init.headers as Record<string, string>) } });
   const upload = async (photos: Buffer[], fields: Record<string, string> = PERSON, type?: string) => {
-    const response = await api('/api/faces/watchlist/people', { method: 'POST', body: photoForm(photos, fields, type) });
+    const response = await api('/api/faces/watchlist/people', {
+      method: 'POST',
+      body: photoForm(photos, fields, type),
+    });
     return { status: response.status, body: (await response.json()) as FaceUploadError & WatchlistPerson };
   };
   const faceAlerts = async () =>
@@ -85,7 +88,10 @@ describe.each(BACKENDS)('face watchlist on $name', (backend) => {
     expect([tooSmall.status, tooSmall.body.code]).toEqual([422, 'face_too_small']);
     expect(tooSmall.body.quality?.faceSize).toBeLessThan(40);
 
-    const blurred = await sharp(await enrolmentPhoto()).blur(6).jpeg({ quality: 90 }).toBuffer();
+    const blurred = await sharp(await enrolmentPhoto())
+      .blur(6)
+      .jpeg({ quality: 90 })
+      .toBuffer();
     const tooBlurred = await upload([blurred]);
     expect([tooBlurred.status, tooBlurred.body.code]).toEqual([422, 'blurred']);
 
@@ -116,10 +122,17 @@ describe.each(BACKENDS)('face watchlist on $name', (backend) => {
     // After the enrolment: a person is matched from its validity start, judged by the capture's shot time.
     const start = Date.now();
     const crops = await targetCaptures();
-    const targets = Object.values(crops).map((jpeg, index) => faceEvent(FACE_CAMERAS[0], jpeg, new Date(start + index * 100)));
-    const others = (await otherCaptures()).map((jpeg, index) => faceEvent(FACE_CAMERAS[0], jpeg, new Date(start + 50 + index * 100)));
+    const targets = Object.values(crops).map((jpeg, index) =>
+      faceEvent(FACE_CAMERAS[0], jpeg, new Date(start + index * 100)),
+    );
+    const others = (await otherCaptures()).map((jpeg, index) =>
+      faceEvent(FACE_CAMERAS[0], jpeg, new Date(start + 50 + index * 100)),
+    );
     await publishFaces(hub.mqttUrl, hub.topicRoot, [...targets, ...others]);
-    const outcomes = await waitProcessed(database, [...targets, ...others].map((event) => event.eventId));
+    const outcomes = await waitProcessed(
+      database,
+      [...targets, ...others].map((event) => event.eventId),
+    );
     targetEventIds.push(...targets.map((event) => event.eventId));
     expect(targets.map((event) => outcomes.get(event.eventId))).toEqual(targets.map(() => 'matched'));
     expect(others.map((event) => outcomes.get(event.eventId))).toEqual(others.map(() => 'unmatched'));
@@ -172,7 +185,9 @@ describe.each(BACKENDS)('face watchlist on $name', (backend) => {
     const strong = all.hits.filter((hit) => hit.similarity >= 0.97);
     expect(new Set(strong.map((hit) => hit.eventId))).toEqual(new Set(targetEventIds));
     expect(all.hits.map((hit) => hit.rank)).toEqual(all.hits.map((_, index) => index + 1));
-    expect(all.hits.map((hit) => hit.similarity)).toEqual([...all.hits.map((hit) => hit.similarity)].sort((a, b) => b - a));
+    expect(all.hits.map((hit) => hit.similarity)).toEqual(
+      [...all.hits.map((hit) => hit.similarity)].sort((a, b) => b - a),
+    );
     const thumbnail = await api(all.hits[0].thumbnailUrl);
     expect(thumbnail.status).toBe(200);
 

@@ -22,10 +22,17 @@ describe('CaptureSearchIndex', () => {
     expect(matches[0].eventId).toBe('event-42');
     expect(matches[0].similarity).toBeGreaterThan(0.995);
     const exact = (n: number) => captures[n].descriptor.reduce((sum, v, i) => sum + v * query[i], 0);
-    for (const match of matches) expect(Math.abs(match.similarity - exact(Number(match.eventId.slice(6))))).toBeLessThan(0.005);
+    for (const match of matches)
+      expect(Math.abs(match.similarity - exact(Number(match.eventId.slice(6))))).toBeLessThan(0.005);
     expect(matches.map((m) => m.similarity)).toEqual([...matches.map((m) => m.similarity)].sort((a, b) => b - a));
 
-    const filtered = index.search(query, { from: day, to: day + 100 * 60_000, deviceIds: new Set(['dev-1']), limit: 50, minSimilarity: -1 });
+    const filtered = index.search(query, {
+      from: day,
+      to: day + 100 * 60_000,
+      deviceIds: new Set(['dev-1']),
+      limit: 50,
+      minSimilarity: -1,
+    });
     expect(filtered.searched).toBe(34);
     expect(filtered.matches.every((m) => m.deviceId === 'dev-1' && m.shotTime <= day + 100 * 60_000)).toBe(true);
   });

@@ -49,7 +49,13 @@ class DayBucket {
   }
 
   get bytes(): number {
-    return this.descriptors.byteLength + this.inverseNorms.byteLength + this.times.byteLength + this.devices.byteLength + this.size * 100;
+    return (
+      this.descriptors.byteLength +
+      this.inverseNorms.byteLength +
+      this.times.byteLength +
+      this.devices.byteLength +
+      this.size * 100
+    );
   }
 
   add(capture: IndexedCapture, device: number): void {

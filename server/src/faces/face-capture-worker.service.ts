@@ -140,7 +140,11 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
     for (const capture of batch) {
       const image = byEvent.get(capture.eventId);
       if (image === undefined || image instanceof Error) {
-        if (image) this.logger.warn({ eventId: capture.eventId, deviceId: capture.deviceId, err: image }, 'face capture unreadable');
+        if (image)
+          this.logger.warn(
+            { eventId: capture.eventId, deviceId: capture.deviceId, err: image },
+            'face capture unreadable',
+          );
         results.push(failed(capture));
         continue;
       }
@@ -157,7 +161,9 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
       return {
         ...failed(capture),
         outcome: 'rejected',
-        quality: best ? report(best.quality) : { faceSize: 0, detectionScore: 0, passed: false, reasons: [...image.rejectedReasons] },
+        quality: best
+          ? report(best.quality)
+          : { faceSize: 0, detectionScore: 0, passed: false, reasons: [...image.rejectedReasons] },
       };
     }
     const started = performance.now();
@@ -196,7 +202,12 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
       this.config.FACE_ALERT_MERGE_MINUTES * 60_000,
     );
     this.logger.info(
-      { eventId: capture.eventId, deviceId: capture.deviceId, watchlistPersonId: person.id, similarity: hit.similarity },
+      {
+        eventId: capture.eventId,
+        deviceId: capture.deviceId,
+        watchlistPersonId: person.id,
+        similarity: hit.similarity,
+      },
       'watchlist face hit',
     );
     if (!this.alerts) return;

@@ -180,7 +180,12 @@ export class FaceCapturesRepository {
 
   /** The processed captures of one UTC day with a descriptor, for the search index. */
   async descriptorsOfDay(dayStart: number): Promise<IndexedCapture[]> {
-    const result = await this.database.query<{ event_id: string; device_id: string; shot_time: Date; descriptor: Uint8Array }>(
+    const result = await this.database.query<{
+      event_id: string;
+      device_id: string;
+      shot_time: Date;
+      descriptor: Uint8Array;
+    }>(
       `SELECT event_id, device_id, shot_time, descriptor FROM face_captures
        WHERE shot_time >= $1 AND shot_time < $2 AND descriptor IS NOT NULL`,
       [new Date(dayStart).toISOString(), new Date(dayStart + 86_400_000).toISOString()],
@@ -211,10 +216,9 @@ export class FaceCapturesRepository {
       shot_time: Date;
       quality: FaceQualityReport | null;
       matched: boolean;
-    }>(
-      `SELECT event_id, device_id, shot_time, quality, matched FROM face_captures WHERE event_id = ANY($1::text[])`,
-      [eventIds],
-    );
+    }>(`SELECT event_id, device_id, shot_time, quality, matched FROM face_captures WHERE event_id = ANY($1::text[])`, [
+      eventIds,
+    ]);
     return new Map(
       result.rows.map((row) => [
         row.event_id,
@@ -240,7 +244,12 @@ export class FaceCapturesRepository {
   }
 }
 
-function toIndexed(row: { event_id: string; device_id: string; shot_time: Date; descriptor: Uint8Array }): IndexedCapture {
+function toIndexed(row: {
+  event_id: string;
+  device_id: string;
+  shot_time: Date;
+  descriptor: Uint8Array;
+}): IndexedCapture {
   return {
     eventId: row.event_id,
     deviceId: row.device_id,

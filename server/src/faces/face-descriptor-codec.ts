@@ -26,5 +26,6 @@ export function quantiseDescriptor(descriptor: Float32Array, target: Int8Array, 
   let largest = 0;
   for (let index = 0; index < DESCRIPTOR_LENGTH; index++) largest = Math.max(largest, Math.abs(descriptor[index]));
   const scale = largest > 0 ? 127 / largest : 0;
-  for (let index = 0; index < DESCRIPTOR_LENGTH; index++) target[offset + index] = Math.round(descriptor[index] * scale);
+  for (let index = 0; index < DESCRIPTOR_LENGTH; index++)
+    target[offset + index] = Math.round(descriptor[index] * scale);
 }

@@ -168,7 +168,14 @@ export class FacePipeline {
         descriptor: descriptors[next++],
       }));
       // The batch's embedding time, shared out by faces.
-      return { width, height, faces, rejected, rejectedReasons, timings: { ...timings, embedMs: (embedMs * faces.length) / faceCount } };
+      return {
+        width,
+        height,
+        faces,
+        rejected,
+        rejectedReasons,
+        timings: { ...timings, embedMs: (embedMs * faces.length) / faceCount },
+      };
     });
   }
 

@@ -74,10 +74,12 @@ export class FaceSearchService implements OnModuleInit, OnModuleDestroy {
     const to = Date.parse(query.to);
     if (Number.isNaN(from) || Number.isNaN(to)) throw new BadRequestException('from/to: not a real date');
     if (to <= from) throw new BadRequestException('to must be after from');
-    if (to - from > MAX_WINDOW_DAYS * DAY_MS) throw new BadRequestException(`the window may span at most ${MAX_WINDOW_DAYS} days`);
+    if (to - from > MAX_WINDOW_DAYS * DAY_MS)
+      throw new BadRequestException(`the window may span at most ${MAX_WINDOW_DAYS} days`);
     if (!file) throw new FaceUploadException('no_photo', 'search by face needs a photo (file part "photo")');
     if (!this.recognition.enabled) throw new BadRequestException('face recognition is off (FACE_RECOGNITION=off)');
-    if (!looksLikeImage(file.buffer)) throw new FaceUploadException('not_an_image', 'the upload is not a JPEG, PNG or WebP image');
+    if (!looksLikeImage(file.buffer))
+      throw new FaceUploadException('not_an_image', 'the upload is not a JPEG, PNG or WebP image');
     let image;
     try {
       image = await this.recognition.processUpload(file.buffer);
@@ -105,7 +107,8 @@ export class FaceSearchService implements OnModuleInit, OnModuleDestroy {
       found.push(...part.matches);
     }
     const unique = new Map<string, (typeof found)[number]>();
-    for (const match of found.sort((a, b) => b.similarity - a.similarity)) if (!unique.has(match.eventId)) unique.set(match.eventId, match);
+    for (const match of found.sort((a, b) => b.similarity - a.similarity))
+      if (!unique.has(match.eventId)) unique.set(match.eventId, match);
     const best = [...unique.values()].slice(0, query.limit);
     const details = await this.captures.details(best.map((match) => match.eventId));
     const hits = best
@@ -163,7 +166,11 @@ export class FaceSearchService implements OnModuleInit, OnModuleDestroy {
         this.index.open(day, captures);
         this.index.dropBefore(Date.now() - this.config.RETENTION_UNMATCHED_FACES_DAYS * DAY_MS - DAY_MS);
         this.logger.info(
-          { day: new Date(day).toISOString().slice(0, 10), captures: captures.length, ms: Math.round(performance.now() - started) },
+          {
+            day: new Date(day).toISOString().slice(0, 10),
+            captures: captures.length,
+            ms: Math.round(performance.now() - started),
+          },
           'face search day loaded',
         );
       })().finally(() => this.loading.delete(day));

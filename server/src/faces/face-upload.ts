@@ -24,7 +24,10 @@ const ERROR_NAMES: Record<FaceUploadError['statusCode'], string> = {
 export class FaceUploadException extends HttpException {
   constructor(code: FaceUploadErrorCode, message: string, extra: { file?: number; quality?: FaceQualityReport } = {}) {
     const statusCode = STATUS[code];
-    super({ statusCode, error: ERROR_NAMES[statusCode], code, message, ...extra } satisfies FaceUploadError, statusCode);
+    super(
+      { statusCode, error: ERROR_NAMES[statusCode], code, message, ...extra } satisfies FaceUploadError,
+      statusCode,
+    );
   }
 }
 

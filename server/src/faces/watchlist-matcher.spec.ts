@@ -47,7 +47,12 @@ describe('WatchlistMatcher', () => {
     matcher.upsert(person('1', { deviceIds: new Set(['dev-a']) }), [{ id: '1', descriptor: a }]);
     matcher.upsert(person('2', { enabled: false }), [{ id: '2', descriptor: a }]);
     matcher.upsert(person('3', { validFrom: 100, validUntil: 200 }), [{ id: '3', descriptor: a }]);
-    expect(matcher.match(a, 'dev-a', 150).map((c) => c.person.id).sort()).toEqual(['1', '3']);
+    expect(
+      matcher
+        .match(a, 'dev-a', 150)
+        .map((c) => c.person.id)
+        .sort(),
+    ).toEqual(['1', '3']);
     expect(matcher.match(a, 'dev-b', 250).map((c) => c.person.id)).toEqual([]);
     expect(matcher.match(unit(9), 'dev-a', 150)).toEqual([]);
   });

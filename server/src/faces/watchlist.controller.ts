@@ -42,7 +42,9 @@ export class WatchlistController {
 
   @Get('people')
   @Roles('admin', 'operator')
-  list(@Query(new TypeBoxPipe(WatchlistListQuery, { convert: true })) query: WatchlistListQuery): Promise<WatchlistPage> {
+  list(
+    @Query(new TypeBoxPipe(WatchlistListQuery, { convert: true })) query: WatchlistListQuery,
+  ): Promise<WatchlistPage> {
     return this.watchlist.list(query);
   }
 
@@ -82,7 +84,11 @@ export class WatchlistController {
   @Delete('people/:id')
   @HttpCode(204)
   @Roles('admin')
-  remove(@Param('id', IdParam) id: string, @CurrentUser() user: SessionUser | undefined, @ClientAddress() ip: string): Promise<void> {
+  remove(
+    @Param('id', IdParam) id: string,
+    @CurrentUser() user: SessionUser | undefined,
+    @ClientAddress() ip: string,
+  ): Promise<void> {
     return this.watchlist.remove(id, { user, ip });
   }
 

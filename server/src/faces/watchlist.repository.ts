@@ -223,7 +223,9 @@ export class WatchlistRepository {
   }
 
   /** People changed after `since` (ms), deleted ones included, with their photos' descriptors. */
-  async changedSince(since: number): Promise<(PersonChange & { descriptors: { id: string; descriptor: Float32Array }[] })[]> {
+  async changedSince(
+    since: number,
+  ): Promise<(PersonChange & { descriptors: { id: string; descriptor: Float32Array }[] })[]> {
     const result = await this.database.query<PersonRow>(
       `SELECT ${PERSON_COLUMNS} FROM watchlist_people WHERE updated_at > $1 ORDER BY updated_at`,
       [new Date(since).toISOString()],
@@ -287,7 +289,9 @@ export class WatchlistRepository {
     return photos;
   }
 
-  private async descriptorsOf(personIds: readonly string[]): Promise<Map<string, { id: string; descriptor: Float32Array }[]>> {
+  private async descriptorsOf(
+    personIds: readonly string[],
+  ): Promise<Map<string, { id: string; descriptor: Float32Array }[]>> {
     const descriptors = new Map<string, { id: string; descriptor: Float32Array }[]>();
     if (personIds.length === 0) return descriptors;
     const result = await this.database.query<{ id: string; person_id: string; descriptor: Uint8Array }>(

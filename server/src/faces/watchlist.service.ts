@@ -108,12 +108,16 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
 
   async create(body: WatchlistPersonBody, files: UploadedPhoto[], by: Requester): Promise<WatchlistPerson> {
     const write = this.toWrite(body);
-    if (files.length === 0) throw new FaceUploadException('no_photo', 'enrolment needs at least one photo (file part "photo")');
+    if (files.length === 0)
+      throw new FaceUploadException('no_photo', 'enrolment needs at least one photo (file part "photo")');
     const photos = await this.preparePhotos(files);
     const person = await this.repository.create(write, photos, by.user?.username ?? null);
     await this.refresh();
     await this.record(by, 'watchlist.person.create', person.id, { ...body, photos: person.photos.map((p) => p.id) });
-    this.logger.info({ watchlistPersonId: person.id, category: person.category, user: by.user?.username }, 'watchlist person enrolled');
+    this.logger.info(
+      { watchlistPersonId: person.id, category: person.category, user: by.user?.username },
+      'watchlist person enrolled',
+    );
     return person;
   }
 
@@ -133,7 +137,9 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
     const person = await this.repository.update(id, this.toWrite(merged, true));
     if (!person) throw new NotFoundException(`no watchlist person ${id}`);
     await this.refresh();
-    await this.record(by, patch.enabled === false ? 'watchlist.person.disable' : 'watchlist.person.update', id, { ...patch });
+    await this.record(by, patch.enabled === false ? 'watchlist.person.disable' : 'watchlist.person.update', id, {
+      ...patch,
+    });
     return person;
   }
 
@@ -162,7 +168,8 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
   }
 
   async removePhoto(id: string, photoId: string, by: Requester): Promise<WatchlistPerson> {
-    if (!(await this.repository.removePhoto(id, photoId))) throw new NotFoundException(`no photo ${photoId} of person ${id}`);
+    if (!(await this.repository.removePhoto(id, photoId)))
+      throw new NotFoundException(`no photo ${photoId} of person ${id}`);
     await this.refresh();
     await this.record(by, 'watchlist.photo.delete', id, { photoId });
     return this.get(id);
@@ -193,13 +200,19 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
     for (const [index, file] of files.entries()) {
       const which = files.length > 1 ? index : undefined;
       if (!looksLikeImage(file.buffer)) {
-        throw new FaceUploadException('not_an_image', `${which === undefined ? 'the upload' : `file ${index + 1}`} is not a JPEG, PNG or WebP image`, { file: which });
+        throw new FaceUploadException(
+          'not_an_image',
+          `${which === undefined ? 'the upload' : `file ${index + 1}`} is not a JPEG, PNG or WebP image`,
+          { file: which },
+        );
       }
       let result;
       try {
         result = await this.recognition.processUpload(file.buffer);
       } catch (error) {
-        throw new FaceUploadException('not_an_image', `the image could not be read: ${(error as Error).message}`, { file: which });
+        throw new FaceUploadException('not_an_image', `the image could not be read: ${(error as Error).message}`, {
+          file: which,
+        });
       }
       const face = singleFaceOf(result, which);
       const imageJpeg = await sharp(file.buffer)
@@ -227,7 +240,8 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
   private toWrite(body: WatchlistPersonBody, editing = false): PersonWrite {
     const from = body.validFrom === undefined ? undefined : Date.parse(body.validFrom);
     const until = body.validUntil === undefined ? undefined : Date.parse(body.validUntil);
-    if (Number.isNaN(from) || Number.isNaN(until)) throw new BadRequestException('validFrom/validUntil: not a real date');
+    if (Number.isNaN(from) || Number.isNaN(until))
+      throw new BadRequestException('validFrom/validUntil: not a real date');
     if (until !== undefined && until <= (from ?? Date.now()) && !(editing && from !== undefined && until > from)) {
       throw new BadRequestException('validUntil must be after validFrom (or after now)');
     }

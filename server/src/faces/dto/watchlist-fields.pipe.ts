@@ -12,7 +12,8 @@ export class WatchlistFieldsPipe implements PipeTransform<unknown, WatchlistPers
   transform(value: unknown): WatchlistPersonBody {
     const fields = { ...((value ?? {}) as Record<string, unknown>) };
     for (const [key, field] of Object.entries(fields)) if (field === '') delete fields[key];
-    if (typeof fields.priority === 'string' && /^[0-9]+$/.test(fields.priority)) fields.priority = Number(fields.priority);
+    if (typeof fields.priority === 'string' && /^[0-9]+$/.test(fields.priority))
+      fields.priority = Number(fields.priority);
     if (fields.enabled === 'true' || fields.enabled === 'false') fields.enabled = fields.enabled === 'true';
     if (typeof fields.deviceIds === 'string') {
       fields.deviceIds = fields.deviceIds
