@@ -15,7 +15,7 @@ import { buildDistrictEstate } from '../../edge-agent/src/simulator/district-est
 import { DistrictTrafficModel } from '../../edge-agent/src/simulator/district-traffic-model';
 import { loadFaceGallery } from '../../edge-agent/src/simulator/face-gallery';
 import { createSimulatedDistrict } from '../../edge-agent/src/simulator/simulated-district-agent';
-import { MosquittoProcess } from '../../edge-agent/test-support/mosquitto-process';
+import { ProjectMosquitto } from '../support/mosquitto';
 
 const quick = process.env.BENCH_QUICK === '1';
 const seed = 42;
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   // Load: the busiest hour, with every rate multiplied, through one agent process.
   const multiplier = Number(process.env.BENCH_MULTIPLIER ?? 100);
   const seconds = quick ? 15 : 60;
-  const broker = await MosquittoProcess.start();
+  const broker = await ProjectMosquitto.start();
   const dataDir = mkdtempSync(join(tmpdir(), 'citywatch-bench-'));
   const busiest = new Date('2026-11-26T00:00:00+08:00').getTime() + daily.busiestHour.hour * 3_600_000;
   const { agent, simulator } = await createSimulatedDistrict({

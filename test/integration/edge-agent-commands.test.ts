@@ -14,7 +14,7 @@ import {
 import type { EdgeAgent } from '../../edge-agent/src/agent/edge-agent';
 import { buildDistrictEstate } from '../../edge-agent/src/simulator/district-estate';
 import { createSimulatedDistrict } from '../../edge-agent/src/simulator/simulated-district-agent';
-import { MosquittoProcess } from '../../edge-agent/test-support/mosquitto-process';
+import { ProjectMosquitto } from '../support/mosquitto';
 
 const estate = buildDistrictEstate();
 const firstOf = (predicate: (d: (typeof estate.devices)[number]) => boolean) =>
@@ -25,7 +25,7 @@ const silentEagle = firstOf((d) => d.kind === 'long_range' && !d.hasLoudspeaker)
 
 describe('edge agent commands round-trip through a broker', () => {
   const topics = new TopicScheme(`cmd-${Date.now().toString(36)}/v1`);
-  let broker: MosquittoProcess;
+  let broker: ProjectMosquitto;
   let agent: EdgeAgent;
   let hub: MqttClient;
   let dataDir: string;
@@ -34,7 +34,7 @@ describe('edge agent commands round-trip through a broker', () => {
   let n = 0;
 
   beforeAll(async () => {
-    broker = await MosquittoProcess.start();
+    broker = await ProjectMosquitto.start();
     dataDir = mkdtempSync(join(tmpdir(), 'citywatch-cmd-'));
     ({ agent } = await createSimulatedDistrict({
       broker: { url: broker.url, reconnectPeriodMs: 200 },

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDeviceId, TopicScheme } from '@citywatch/protocol';
 import { EdgeAgent } from '../../edge-agent/src/agent/edge-agent';
 import { EventCollector } from '../../edge-agent/test-support/event-collector';
-import { MosquittoProcess } from '../../edge-agent/test-support/mosquitto-process';
+import { ProjectMosquitto } from '../support/mosquitto';
 
 const devices = [1, 2, 3].map((serial) => ({
   id: makeDeviceId({ kind: 'hd_camera', serial }),
@@ -25,13 +25,13 @@ function incident(n: number) {
 }
 
 describe('edge agent store and forward through a broker restart', () => {
-  let broker: MosquittoProcess;
+  let broker: ProjectMosquitto;
   let collector: EventCollector;
   let dataDir: string;
   const topics = new TopicScheme(`test-${Date.now().toString(36)}/v1`);
 
   beforeEach(async () => {
-    broker = await MosquittoProcess.start();
+    broker = await ProjectMosquitto.start();
     collector = new EventCollector(broker.url, topics);
     await collector.start();
     dataDir = mkdtempSync(join(tmpdir(), 'citywatch-agent-'));

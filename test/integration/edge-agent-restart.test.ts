@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDeviceId, TopicScheme } from '@citywatch/protocol';
 import { EventCollector } from '../../edge-agent/test-support/event-collector';
-import { freePort, MosquittoProcess } from '../../edge-agent/test-support/mosquitto-process';
+import { freePort, ProjectMosquitto } from '../support/mosquitto';
 
 const repository = resolve(__dirname, '..', '..');
 const devices = [11, 12, 13].map((serial) => makeDeviceId({ kind: 'hd_camera', serial }));
@@ -38,12 +38,12 @@ async function waitHealthy(port: number, timeoutMs = 20_000): Promise<void> {
 
 describe('edge agent killed with SIGKILL mid-stream', () => {
   const topics = new TopicScheme(`kill-${Date.now().toString(36)}/v1`);
-  let broker: MosquittoProcess;
+  let broker: ProjectMosquitto;
   let collector: EventCollector;
   let dataDir: string;
 
   beforeAll(async () => {
-    broker = await MosquittoProcess.start();
+    broker = await ProjectMosquitto.start();
     collector = new EventCollector(broker.url, topics);
     await collector.start();
     dataDir = mkdtempSync(join(tmpdir(), 'citywatch-kill-'));

@@ -18,7 +18,7 @@ import { ImageStore } from '../../edge-agent/src/images/image-store';
 import { FolderWatchSource } from '../../edge-agent/src/sources/folder-watch-source';
 import { HttpAlarmSource, NOTIFICATION_PATH } from '../../edge-agent/src/sources/http-alarm-source';
 import { EventCollector } from '../../edge-agent/test-support/event-collector';
-import { MosquittoProcess } from '../../edge-agent/test-support/mosquitto-process';
+import { ProjectMosquitto } from '../support/mosquitto';
 
 const checkpoint = makeDeviceId({ kind: 'checkpoint', serial: 901 });
 const faceCamera = makeDeviceId({ kind: 'face_checkpoint', serial: 902 });
@@ -26,7 +26,7 @@ const streetCamera = makeDeviceId({ kind: 'hd_camera', serial: 903 });
 
 describe('folder watch and HTTP receiver', () => {
   const topics = new TopicScheme(`src-${Date.now().toString(36)}/v1`);
-  let broker: MosquittoProcess;
+  let broker: ProjectMosquitto;
   let collector: EventCollector;
   let agent: EdgeAgent;
   let folder: FolderWatchSource;
@@ -36,7 +36,7 @@ describe('folder watch and HTTP receiver', () => {
   let jpeg: Buffer;
 
   beforeAll(async () => {
-    broker = await MosquittoProcess.start();
+    broker = await ProjectMosquitto.start();
     collector = new EventCollector(broker.url, topics);
     await collector.start();
     dataDir = mkdtempSync(join(tmpdir(), 'citywatch-sources-'));

@@ -6,16 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessage, TopicScheme, type HeartbeatPayload } from '@citywatch/protocol';
 import { createSimulatedDistrict } from '../../edge-agent/src/simulator/simulated-district-agent';
 import { EventCollector } from '../../edge-agent/test-support/event-collector';
-import { MosquittoProcess } from '../../edge-agent/test-support/mosquitto-process';
+import { ProjectMosquitto } from '../support/mosquitto';
 
 describe('the district simulator against a real broker', () => {
   const topics = new TopicScheme(`sim-${Date.now().toString(36)}/v1`);
-  let broker: MosquittoProcess;
+  let broker: ProjectMosquitto;
   let collector: EventCollector;
   let dataDir: string;
 
   beforeAll(async () => {
-    broker = await MosquittoProcess.start();
+    broker = await ProjectMosquitto.start();
     collector = new EventCollector(broker.url, topics);
     await collector.start();
     dataDir = mkdtempSync(join(tmpdir(), 'citywatch-sim-'));
