@@ -59,8 +59,7 @@ export function createHubApi(client: RestClient) {
     /** The client itself, for the few calls that are not JSON (images by URL). */
     raw: client,
     auth: {
-      signIn: (username: string, password: string) =>
-        client.post<TokenPair>('/auth/sign-in', { username, password }),
+      signIn: (username: string, password: string) => client.post<TokenPair>('/auth/sign-in', { username, password }),
       refresh: (refreshToken: string) => client.post<TokenPair>('/auth/refresh', { refreshToken }),
       signOut: (refreshToken?: string) => client.post<void>('/auth/sign-out', refreshToken ? { refreshToken } : {}),
       me: () => client.get<SessionUser>('/auth/me'),
@@ -80,12 +79,14 @@ export function createHubApi(client: RestClient) {
       comments: (alertId: string) => client.get<AlertComment[]>(`/alerts/${id(alertId)}/comments`),
       stats: (query: Partial<AlertStatsQuery> = {}) => client.get<AlertStats>('/alerts/stats', { query: q(query) }),
       claim: (alertId: string) => client.post<AlertRecord>(`/alerts/${id(alertId)}/claim`),
-      assign: (alertId: string, body: AssignAlertBody) => client.post<AlertRecord>(`/alerts/${id(alertId)}/assign`, body),
+      assign: (alertId: string, body: AssignAlertBody) =>
+        client.post<AlertRecord>(`/alerts/${id(alertId)}/assign`, body),
       resolve: (alertId: string, resolution: string) =>
         client.post<AlertRecord>(`/alerts/${id(alertId)}/resolve`, { resolution }),
       falseAlarm: (alertId: string, reason: string) =>
         client.post<AlertRecord>(`/alerts/${id(alertId)}/false-alarm`, { reason }),
-      reopen: (alertId: string, reason: string) => client.post<AlertRecord>(`/alerts/${id(alertId)}/reopen`, { reason }),
+      reopen: (alertId: string, reason: string) =>
+        client.post<AlertRecord>(`/alerts/${id(alertId)}/reopen`, { reason }),
       comment: (alertId: string, text: string) => client.post<AlertRecord>(`/alerts/${id(alertId)}/comments`, { text }),
     },
     departments: {

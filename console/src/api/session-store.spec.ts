@@ -67,7 +67,10 @@ describe('SessionStore', () => {
   });
 
   it('ends the session when the hub refuses the refresh', async () => {
-    const store = new SessionStore({ storage: memoryStorage(), refresh: vi.fn(async () => Promise.reject(new Error('401'))) });
+    const store = new SessionStore({
+      storage: memoryStorage(),
+      refresh: vi.fn(async () => Promise.reject(new Error('401'))),
+    });
     store.accept(pair(1));
     expect(await store.refresh()).toBe(false);
     expect(store.user).toBeNull();
@@ -75,7 +78,10 @@ describe('SessionStore', () => {
 
   it('drops a stored session whose refresh token has expired', () => {
     const storage = memoryStorage();
-    storage.setItem(SESSION_STORAGE_KEY, JSON.stringify({ ...pair(1), refreshTokenExpiresAt: new Date(NOW - 1).toISOString() }));
+    storage.setItem(
+      SESSION_STORAGE_KEY,
+      JSON.stringify({ ...pair(1), refreshTokenExpiresAt: new Date(NOW - 1).toISOString() }),
+    );
     expect(new SessionStore({ storage, refresh: vi.fn() }).user).toBeNull();
   });
 });

@@ -12,7 +12,10 @@ export interface AsyncState<Value> {
  * Runs a load when its inputs change and keeps the latest answer; an answer to an older request is ignored.
  * While reloading, the previous data stays on screen.
  */
-export function useAsync<Value>(load: (signal: AbortSignal) => Promise<Value>, deps: DependencyList): AsyncState<Value> {
+export function useAsync<Value>(
+  load: (signal: AbortSignal) => Promise<Value>,
+  deps: DependencyList,
+): AsyncState<Value> {
   const [state, setState] = useState<{ data?: Value; error?: unknown; loading: boolean }>({ loading: true });
   const [round, setRound] = useState(0);
   const loadRef = useRef(load);
@@ -30,7 +33,6 @@ export function useAsync<Value>(load: (signal: AbortSignal) => Promise<Value>, d
       },
     );
     return () => controller.abort();
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [...deps, round]);
 
   const reload = useCallback(() => setRound((n) => n + 1), []);

@@ -29,7 +29,15 @@ export default function AdminPage() {
           ))}
         </div>
       </header>
-      {tab === 'users' ? <Users /> : tab === 'departments' ? <Departments /> : tab === 'devices' ? <Devices /> : <Rules />}
+      {tab === 'users' ? (
+        <Users />
+      ) : tab === 'departments' ? (
+        <Departments />
+      ) : tab === 'devices' ? (
+        <Devices />
+      ) : (
+        <Rules />
+      )}
     </div>
   );
 }
@@ -69,13 +77,20 @@ function Users() {
   const users = useAsync(() => api.users.list(), [api]);
   const departments = useAsync(() => api.departments.list(), [api]);
   const action = useAction();
-  const [form, setForm] = useState({ username: '', displayName: '', role: 'operator' as Role, departmentId: '', password: '' });
+  const [form, setForm] = useState({
+    username: '',
+    displayName: '',
+    role: 'operator' as Role,
+    departmentId: '',
+    password: '',
+  });
 
   async function create(event: FormEvent) {
     event.preventDefault();
     if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(form.username)) return action.setError(t('admin.users.usernameInvalid'));
     if (form.password.length < 10) return action.setError(t('admin.users.passwordShort'));
-    if (form.role === 'department_member' && !form.departmentId) return action.setError(t('admin.users.departmentRequired'));
+    if (form.role === 'department_member' && !form.departmentId)
+      return action.setError(t('admin.users.departmentRequired'));
     const ok = await action.run(() =>
       api.users.create({ ...form, departmentId: form.role === 'department_member' ? form.departmentId : null }),
     );
@@ -85,51 +100,104 @@ function Users() {
     }
   }
 
-  const toggle = (user: UserRecord) => void action.run(() => api.users.update(user.id, { disabled: !user.disabled })).then(users.reload);
-  const setRole = (user: UserRecord, role: Role) => void action.run(() => api.users.update(user.id, { role })).then(users.reload);
+  const toggle = (user: UserRecord) =>
+    void action.run(() => api.users.update(user.id, { disabled: !user.disabled })).then(users.reload);
+  const setRole = (user: UserRecord, role: Role) =>
+    void action.run(() => api.users.update(user.id, { role })).then(users.reload);
 
   return (
     <section>
       <form className="panel-form" onSubmit={(e) => void create(e)} noValidate aria-label={t('admin.users.add')}>
         <div className="search-form__row">
-          <label className="field"><span>{t('auth.username')}</span><input value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} /></label>
-          <label className="field"><span>{t('admin.users.displayName')}</span><input value={form.displayName} maxLength={100} onChange={(e) => setForm({ ...form, displayName: e.target.value })} /></label>
-          <label className="field"><span>{t('admin.users.role')}</span>
+          <label className="field">
+            <span>{t('auth.username')}</span>
+            <input value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} />
+          </label>
+          <label className="field">
+            <span>{t('admin.users.displayName')}</span>
+            <input
+              value={form.displayName}
+              maxLength={100}
+              onChange={(e) => setForm({ ...form, displayName: e.target.value })}
+            />
+          </label>
+          <label className="field">
+            <span>{t('admin.users.role')}</span>
             <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
-              {ROLES.map((r) => <option key={r} value={r}>{t(`roles.${r}`)}</option>)}
+              {ROLES.map((r) => (
+                <option key={r} value={r}>
+                  {t(`roles.${r}`)}
+                </option>
+              ))}
             </select>
           </label>
           {form.role === 'department_member' ? (
-            <label className="field"><span>{t('alerts.fields.department')}</span>
+            <label className="field">
+              <span>{t('alerts.fields.department')}</span>
               <select value={form.departmentId} onChange={(e) => setForm({ ...form, departmentId: e.target.value })}>
                 <option value="">—</option>
-                {(departments.data ?? []).map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+                {(departments.data ?? []).map((d) => (
+                  <option key={d.id} value={d.id}>
+                    {d.name}
+                  </option>
+                ))}
               </select>
             </label>
           ) : null}
-          <label className="field"><span>{t('auth.password')}</span><input type="password" autoComplete="new-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} /></label>
+          <label className="field">
+            <span>{t('auth.password')}</span>
+            <input
+              type="password"
+              autoComplete="new-password"
+              value={form.password}
+              onChange={(e) => setForm({ ...form, password: e.target.value })}
+            />
+          </label>
         </div>
         <ErrorLine error={action.error} />
-        <button type="submit" className="button button--primary" disabled={action.busy}>{t('admin.users.add')}</button>
+        <button type="submit" className="button button--primary" disabled={action.busy}>
+          {t('admin.users.add')}
+        </button>
       </form>
       {!users.data ? (
         <p className="muted">{users.error ? errorText(users.error, t('common.loadFailed')) : t('app.loading')}</p>
       ) : (
         <table className="data-table" data-testid="users">
-          <thead><tr><th>{t('auth.username')}</th><th>{t('admin.users.displayName')}</th><th>{t('admin.users.role')}</th><th>{t('alerts.fields.department')}</th><th>{t('admin.users.lastSignIn')}</th><th /></tr></thead>
+          <thead>
+            <tr>
+              <th>{t('auth.username')}</th>
+              <th>{t('admin.users.displayName')}</th>
+              <th>{t('admin.users.role')}</th>
+              <th>{t('alerts.fields.department')}</th>
+              <th>{t('admin.users.lastSignIn')}</th>
+              <th />
+            </tr>
+          </thead>
           <tbody>
             {users.data.map((user) => (
               <tr key={user.id} data-disabled={user.disabled}>
                 <td>{user.username}</td>
                 <td>{user.displayName}</td>
                 <td>
-                  <select aria-label={t('admin.users.role')} value={user.role} onChange={(e) => setRole(user, e.target.value as Role)}>
-                    {ROLES.map((r) => <option key={r} value={r}>{t(`roles.${r}`)}</option>)}
+                  <select
+                    aria-label={t('admin.users.role')}
+                    value={user.role}
+                    onChange={(e) => setRole(user, e.target.value as Role)}
+                  >
+                    {ROLES.map((r) => (
+                      <option key={r} value={r}>
+                        {t(`roles.${r}`)}
+                      </option>
+                    ))}
                   </select>
                 </td>
                 <td>{user.departmentId ?? '—'}</td>
                 <td>{formatDateTime(user.lastSignInAt, locale)}</td>
-                <td><button type="button" className="button" onClick={() => toggle(user)}>{user.disabled ? t('admin.users.enable') : t('admin.users.disable')}</button></td>
+                <td>
+                  <button type="button" className="button" onClick={() => toggle(user)}>
+                    {user.disabled ? t('admin.users.enable') : t('admin.users.disable')}
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
@@ -162,15 +230,30 @@ function Departments() {
     <section>
       <form className="panel-form" onSubmit={(e) => void save(e)} noValidate aria-label={t('admin.departments.add')}>
         <div className="search-form__row">
-          <label className="field"><span>{t('admin.departments.id')}</span><input value={id} placeholder="urban-management" onChange={(e) => setId(e.target.value)} /></label>
-          <label className="field"><span>{t('admin.departments.name')}</span><input value={name} maxLength={100} onChange={(e) => setName(e.target.value)} /></label>
+          <label className="field">
+            <span>{t('admin.departments.id')}</span>
+            <input value={id} placeholder="urban-management" onChange={(e) => setId(e.target.value)} />
+          </label>
+          <label className="field">
+            <span>{t('admin.departments.name')}</span>
+            <input value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
+          </label>
         </div>
         <ErrorLine error={action.error} />
-        <button type="submit" className="button button--primary" disabled={action.busy}>{t('admin.departments.add')}</button>
+        <button type="submit" className="button button--primary" disabled={action.busy}>
+          {t('admin.departments.add')}
+        </button>
       </form>
       {departments.data && departments.data.length === 0 ? <EmptyState title={t('admin.departments.none')} /> : null}
       <table className="data-table">
-        <thead><tr><th>{t('admin.departments.id')}</th><th>{t('admin.departments.name')}</th><th>{t('admin.departments.active')}</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th>{t('admin.departments.id')}</th>
+            <th>{t('admin.departments.name')}</th>
+            <th>{t('admin.departments.active')}</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
           {(departments.data ?? []).map((d) => (
             <tr key={d.id}>
@@ -178,7 +261,13 @@ function Departments() {
               <td>{d.name}</td>
               <td>{d.active ? '✓' : '—'}</td>
               <td>
-                <button type="button" className="button" onClick={() => void action.run(() => api.departments.save({ ...d, active: !d.active })).then(departments.reload)}>
+                <button
+                  type="button"
+                  className="button"
+                  onClick={() =>
+                    void action.run(() => api.departments.save({ ...d, active: !d.active })).then(departments.reload)
+                  }
+                >
                   {d.active ? t('admin.users.disable') : t('admin.users.enable')}
                 </button>
               </td>
@@ -196,7 +285,15 @@ function Devices() {
   const devices = useAsync(() => api.devices.list(), [api]);
   const action = useAction();
   const [issued, setIssued] = useState<{ deviceId: string; secret: string }[]>([]);
-  const [form, setForm] = useState({ id: '', name: '', kind: 'hd_camera' as DeviceRegistration['kind'], lat: '45.6', lon: '126.63', place: '', area: '' });
+  const [form, setForm] = useState({
+    id: '',
+    name: '',
+    kind: 'hd_camera' as DeviceRegistration['kind'],
+    lat: '45.6',
+    lon: '126.63',
+    place: '',
+    area: '',
+  });
 
   async function register(event: FormEvent) {
     event.preventDefault();
@@ -207,7 +304,10 @@ function Devices() {
     if (!form.name.trim() || !form.area.trim()) return action.setError(t('common.required'));
     let credentials: { deviceId: string; secret: string }[] = [];
     const ok = await action.run(async () => {
-      const result = await api.devices.register({ tollgates: [], devices: [{ ...form, name: form.name.trim(), area: form.area.trim(), lat, lon }] });
+      const result = await api.devices.register({
+        tollgates: [],
+        devices: [{ ...form, name: form.name.trim(), area: form.area.trim(), lat, lon }],
+      });
       credentials = result.credentials ?? [];
     });
     if (ok) {
@@ -219,43 +319,101 @@ function Devices() {
   async function rotate(deviceId: string) {
     if (!window.confirm(t('admin.devices.confirmRotate', { id: deviceId }))) return;
     let secret: { deviceId: string; secret: string } | undefined;
-    if (await action.run(async () => (secret = await api.devices.rotateSecret(deviceId)))) setIssued(secret ? [secret] : []);
+    if (await action.run(async () => (secret = await api.devices.rotateSecret(deviceId))))
+      setIssued(secret ? [secret] : []);
   }
 
   return (
     <section>
-      <form className="panel-form" onSubmit={(e) => void register(e)} noValidate aria-label={t('admin.devices.register')}>
+      <form
+        className="panel-form"
+        onSubmit={(e) => void register(e)}
+        noValidate
+        aria-label={t('admin.devices.register')}
+      >
         <div className="search-form__row">
-          <label className="field"><span>{t('devicesPage.id')}</span><input value={form.id} inputMode="numeric" maxLength={20} placeholder="23010800001110000001" onChange={(e) => setForm({ ...form, id: e.target.value })} /></label>
-          <label className="field"><span>{t('devicesPage.name')}</span><input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></label>
-          <label className="field"><span>{t('devicesPage.kind')}</span>
-            <select value={form.kind} onChange={(e) => setForm({ ...form, kind: e.target.value as DeviceRegistration['kind'] })}>
-              {DEVICE_KINDS.map((k) => <option key={k} value={k}>{t(`deviceKind.${k}`)}</option>)}
+          <label className="field">
+            <span>{t('devicesPage.id')}</span>
+            <input
+              value={form.id}
+              inputMode="numeric"
+              maxLength={20}
+              placeholder="23010800001110000001"
+              onChange={(e) => setForm({ ...form, id: e.target.value })}
+            />
+          </label>
+          <label className="field">
+            <span>{t('devicesPage.name')}</span>
+            <input value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+          </label>
+          <label className="field">
+            <span>{t('devicesPage.kind')}</span>
+            <select
+              value={form.kind}
+              onChange={(e) => setForm({ ...form, kind: e.target.value as DeviceRegistration['kind'] })}
+            >
+              {DEVICE_KINDS.map((k) => (
+                <option key={k} value={k}>
+                  {t(`deviceKind.${k}`)}
+                </option>
+              ))}
             </select>
           </label>
-          <label className="field field--narrow"><span>{t('admin.devices.lat')}</span><input value={form.lat} onChange={(e) => setForm({ ...form, lat: e.target.value })} /></label>
-          <label className="field field--narrow"><span>{t('admin.devices.lon')}</span><input value={form.lon} onChange={(e) => setForm({ ...form, lon: e.target.value })} /></label>
-          <label className="field"><span>{t('devicesPage.place')}</span><input value={form.place} onChange={(e) => setForm({ ...form, place: e.target.value })} /></label>
-          <label className="field"><span>{t('alerts.filters.area')}</span><input value={form.area} onChange={(e) => setForm({ ...form, area: e.target.value })} /></label>
+          <label className="field field--narrow">
+            <span>{t('admin.devices.lat')}</span>
+            <input value={form.lat} onChange={(e) => setForm({ ...form, lat: e.target.value })} />
+          </label>
+          <label className="field field--narrow">
+            <span>{t('admin.devices.lon')}</span>
+            <input value={form.lon} onChange={(e) => setForm({ ...form, lon: e.target.value })} />
+          </label>
+          <label className="field">
+            <span>{t('devicesPage.place')}</span>
+            <input value={form.place} onChange={(e) => setForm({ ...form, place: e.target.value })} />
+          </label>
+          <label className="field">
+            <span>{t('alerts.filters.area')}</span>
+            <input value={form.area} onChange={(e) => setForm({ ...form, area: e.target.value })} />
+          </label>
         </div>
         <ErrorLine error={action.error} />
-        <button type="submit" className="button button--primary" disabled={action.busy}>{t('admin.devices.register')}</button>
+        <button type="submit" className="button button--primary" disabled={action.busy}>
+          {t('admin.devices.register')}
+        </button>
       </form>
       {issued.length > 0 ? (
         <div className="notice" role="status" data-testid="issued-secret">
           <p>{t('admin.devices.secretOnce')}</p>
-          {issued.map((c) => <p key={c.deviceId} className="numeric">{c.deviceId}: <code>{c.secret}</code></p>)}
+          {issued.map((c) => (
+            <p key={c.deviceId} className="numeric">
+              {c.deviceId}: <code>{c.secret}</code>
+            </p>
+          ))}
         </div>
       ) : null}
       <table className="data-table">
-        <thead><tr><th>{t('devicesPage.name')}</th><th>{t('devicesPage.kind')}</th><th>{t('alerts.filters.area')}</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th>{t('devicesPage.name')}</th>
+            <th>{t('devicesPage.kind')}</th>
+            <th>{t('alerts.filters.area')}</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
           {(devices.data ?? []).map((d) => (
             <tr key={d.id}>
-              <td>{d.name}<div className="muted numeric">{d.id}</div></td>
+              <td>
+                {d.name}
+                <div className="muted numeric">{d.id}</div>
+              </td>
               <td>{t(`deviceKind.${d.kind}`)}</td>
               <td>{d.area}</td>
-              <td><button type="button" className="button" onClick={() => void rotate(d.id)}>{t('admin.devices.rotate')}</button></td>
+              <td>
+                <button type="button" className="button" onClick={() => void rotate(d.id)}>
+                  {t('admin.devices.rotate')}
+                </button>
+              </td>
             </tr>
           ))}
         </tbody>
@@ -268,7 +426,8 @@ function Rules() {
   const { t } = useTranslation();
   const api = useHubApi();
   const rules = useAsync(() => api.rules.list(), [api]);
-  if (rules.error) return <EmptyState title={t('common.loadFailed')} hint={errorText(rules.error, t('common.hubUnreachable'))} />;
+  if (rules.error)
+    return <EmptyState title={t('common.loadFailed')} hint={errorText(rules.error, t('common.hubUnreachable'))} />;
   if (!rules.data) return <p className="muted">{t('app.loading')}</p>;
   return (
     <section className="rules">
@@ -294,32 +453,62 @@ function RuleForm({ rule, onSaved }: { rule: CheckpointRule; onSaved: () => void
     const values: Record<string, number | boolean> = {};
     for (const [key, value] of Object.entries(params)) {
       if (typeof value === 'boolean') values[key] = value;
-      else if (value.trim() === '' || !Number.isFinite(Number(value))) return action.setError(t('admin.rules.numberRequired', { key }));
+      else if (value.trim() === '' || !Number.isFinite(Number(value)))
+        return action.setError(t('admin.rules.numberRequired', { key }));
       else values[key] = Number(value);
     }
     if (await action.run(() => api.rules.update(rule.id, { enabled, severity, params: values }))) onSaved();
   }
 
   return (
-    <form className="panel-form" onSubmit={(e) => void save(e)} noValidate aria-label={t(`admin.rules.names.${rule.id}`)}>
+    <form
+      className="panel-form"
+      onSubmit={(e) => void save(e)}
+      noValidate
+      aria-label={t(`admin.rules.names.${rule.id}`)}
+    >
       <h2>{t(`admin.rules.names.${rule.id}`)}</h2>
       <div className="search-form__row">
-        <label className="field field--check"><input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /><span>{t('admin.rules.enabled')}</span></label>
-        <label className="field"><span>{t('admin.rules.severity')}</span>
+        <label className="field field--check">
+          <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
+          <span>{t('admin.rules.enabled')}</span>
+        </label>
+        <label className="field">
+          <span>{t('admin.rules.severity')}</span>
           <select value={severity} onChange={(e) => setSeverity(e.target.value as typeof severity)}>
-            {ALERT_SEVERITIES.map((s) => <option key={s} value={s}>{t(`alerts.severity.${s}`)}</option>)}
+            {ALERT_SEVERITIES.map((s) => (
+              <option key={s} value={s}>
+                {t(`alerts.severity.${s}`)}
+              </option>
+            ))}
           </select>
         </label>
         {Object.entries(params).map(([key, value]) =>
           typeof value === 'boolean' ? (
-            <label key={key} className="field field--check"><input type="checkbox" checked={value} onChange={(e) => setParams({ ...params, [key]: e.target.checked })} /><span>{key}</span></label>
+            <label key={key} className="field field--check">
+              <input
+                type="checkbox"
+                checked={value}
+                onChange={(e) => setParams({ ...params, [key]: e.target.checked })}
+              />
+              <span>{key}</span>
+            </label>
           ) : (
-            <label key={key} className="field field--narrow"><span>{key}</span><input inputMode="decimal" value={value} onChange={(e) => setParams({ ...params, [key]: e.target.value })} /></label>
+            <label key={key} className="field field--narrow">
+              <span>{key}</span>
+              <input
+                inputMode="decimal"
+                value={value}
+                onChange={(e) => setParams({ ...params, [key]: e.target.value })}
+              />
+            </label>
           ),
         )}
       </div>
       <ErrorLine error={action.error} />
-      <button type="submit" className="button button--primary" disabled={action.busy}>{t('common.save')}</button>
+      <button type="submit" className="button button--primary" disabled={action.busy}>
+        {t('common.save')}
+      </button>
     </form>
   );
 }

@@ -76,8 +76,13 @@ export default function AlertsPage() {
         <header className="page-heading">
           <h1 id="alerts-title">{t('alerts.title')}</h1>
           <p className="page-heading__count" data-testid="alert-count">
-            {t('alerts.shown', { shown: formatInteger(shown.length, locale), total: formatInteger(items.length, locale) })}
-            {critical > 0 ? <span className="text-danger"> · {t('alerts.criticalNew', { count: critical })}</span> : null}
+            {t('alerts.shown', {
+              shown: formatInteger(shown.length, locale),
+              total: formatInteger(items.length, locale),
+            })}
+            {critical > 0 ? (
+              <span className="text-danger"> · {t('alerts.criticalNew', { count: critical })}</span>
+            ) : null}
           </p>
           <button
             type="button"
@@ -92,7 +97,10 @@ export default function AlertsPage() {
         <div className="filter-bar" role="search" aria-label={t('alerts.filters.label')}>
           <label className="field field--inline">
             <span>{t('alerts.filters.state')}</span>
-            <select value={filter.state} onChange={(e) => setFilter({ ...filter, state: e.target.value as AlertFilter['state'] })}>
+            <select
+              value={filter.state}
+              onChange={(e) => setFilter({ ...filter, state: e.target.value as AlertFilter['state'] })}
+            >
               <option value="open">{t('alerts.filters.open')}</option>
               <option value="all">{t('alerts.filters.all')}</option>
               {ALERT_STATES.map((state) => (
@@ -104,7 +112,10 @@ export default function AlertsPage() {
           </label>
           <label className="field field--inline">
             <span>{t('alerts.filters.type')}</span>
-            <select value={filter.type} onChange={(e) => setFilter({ ...filter, type: e.target.value as AlertFilter['type'] })}>
+            <select
+              value={filter.type}
+              onChange={(e) => setFilter({ ...filter, type: e.target.value as AlertFilter['type'] })}
+            >
               <option value="">{t('alerts.filters.any')}</option>
               {ALERT_TYPES.map((type) => (
                 <option key={type} value={type}>

@@ -12,7 +12,13 @@ import { formatDateTime, formatInteger } from '../utils/format';
 import type { Direction, VehicleClass } from '../utils/passage-enums';
 import { MultiToggle } from '../views/checkpoints/multi-select';
 import { PassageDetail } from '../views/checkpoints/passage-detail';
-import { EMPTY_SEARCH, checkSearch, toExportQuery, toSearchQuery, type SearchForm } from '../views/checkpoints/search-form';
+import {
+  EMPTY_SEARCH,
+  checkSearch,
+  toExportQuery,
+  toSearchQuery,
+  type SearchForm,
+} from '../views/checkpoints/search-form';
 
 /** Checkpoint history for traffic police: every filter of the history API, cursor paging, detail, trajectory, CSV. */
 export default function CheckpointsPage() {
@@ -78,7 +84,8 @@ export default function CheckpointsPage() {
     }
   }
 
-  const set = <Key extends keyof SearchForm>(key: Key, value: SearchForm[Key]) => setForm((f) => ({ ...f, [key]: value }));
+  const set = <Key extends keyof SearchForm>(key: Key, value: SearchForm[Key]) =>
+    setForm((f) => ({ ...f, [key]: value }));
   const pageNumber = cursors.length;
 
   return (
@@ -88,11 +95,22 @@ export default function CheckpointsPage() {
         <div className="search-form__row">
           <label className="field">
             <span>{t('checkpoints.plate')}</span>
-            <input name="plate" value={form.plate} maxLength={12} placeholder="黑A12345 / 黑A?23*" onChange={(e) => set('plate', e.target.value)} aria-invalid={problems.includes('plate') || undefined} />
+            <input
+              name="plate"
+              value={form.plate}
+              maxLength={12}
+              placeholder="黑A12345 / 黑A?23*"
+              onChange={(e) => set('plate', e.target.value)}
+              aria-invalid={problems.includes('plate') || undefined}
+            />
           </label>
           <label className="field">
             <span>{t('checkpoints.plateMatch')}</span>
-            <select name="plateMatch" value={form.plateMatch} onChange={(e) => set('plateMatch', e.target.value as SearchForm['plateMatch'])}>
+            <select
+              name="plateMatch"
+              value={form.plateMatch}
+              onChange={(e) => set('plateMatch', e.target.value as SearchForm['plateMatch'])}
+            >
               <option value="">{t('checkpoints.match.auto')}</option>
               {PLATE_MATCH_MODES.map((mode) => (
                 <option key={mode} value={mode}>
@@ -103,23 +121,57 @@ export default function CheckpointsPage() {
           </label>
           <label className="field">
             <span>{t('checkpoints.from')}</span>
-            <input type="datetime-local" name="from" value={form.from} onChange={(e) => set('from', e.target.value)} aria-invalid={problems.includes('range') || undefined} />
+            <input
+              type="datetime-local"
+              name="from"
+              value={form.from}
+              onChange={(e) => set('from', e.target.value)}
+              aria-invalid={problems.includes('range') || undefined}
+            />
           </label>
           <label className="field">
             <span>{t('checkpoints.to')}</span>
-            <input type="datetime-local" name="to" value={form.to} onChange={(e) => set('to', e.target.value)} aria-invalid={problems.includes('range') || undefined} />
+            <input
+              type="datetime-local"
+              name="to"
+              value={form.to}
+              onChange={(e) => set('to', e.target.value)}
+              aria-invalid={problems.includes('range') || undefined}
+            />
           </label>
           <label className="field field--narrow">
             <span>{t('checkpoints.laneNo')}</span>
-            <input name="laneNo" value={form.laneNo} placeholder="1,2" onChange={(e) => set('laneNo', e.target.value)} aria-invalid={problems.includes('laneNo') || undefined} />
+            <input
+              name="laneNo"
+              value={form.laneNo}
+              placeholder="1,2"
+              onChange={(e) => set('laneNo', e.target.value)}
+              aria-invalid={problems.includes('laneNo') || undefined}
+            />
           </label>
           <label className="field field--narrow">
             <span>{t('checkpoints.speedMin')}</span>
-            <input name="speedMin" type="number" min={0} max={300} value={form.speedMin} onChange={(e) => set('speedMin', e.target.value)} aria-invalid={problems.includes('speed') || undefined} />
+            <input
+              name="speedMin"
+              type="number"
+              min={0}
+              max={300}
+              value={form.speedMin}
+              onChange={(e) => set('speedMin', e.target.value)}
+              aria-invalid={problems.includes('speed') || undefined}
+            />
           </label>
           <label className="field field--narrow">
             <span>{t('checkpoints.speedMax')}</span>
-            <input name="speedMax" type="number" min={0} max={300} value={form.speedMax} onChange={(e) => set('speedMax', e.target.value)} aria-invalid={problems.includes('speed') || undefined} />
+            <input
+              name="speedMax"
+              type="number"
+              min={0}
+              max={300}
+              value={form.speedMax}
+              onChange={(e) => set('speedMax', e.target.value)}
+              aria-invalid={problems.includes('speed') || undefined}
+            />
           </label>
           <label className="field field--narrow">
             <span>{t('checkpoints.pageSize')}</span>
@@ -139,12 +191,32 @@ export default function CheckpointsPage() {
           onChange={(v) => set('tollgateId', v)}
         />
         <div className="search-form__row">
-          <MultiToggle label={t('checkpoints.plateColor')} options={PLATE_COLORS.map((c) => ({ value: c, label: t(`plate.color.${c}`) }))} value={form.plateColor} onChange={(v) => set('plateColor', v)} />
-          <MultiToggle label={t('checkpoints.direction')} options={DIRECTIONS.map((d) => ({ value: d, label: t(`direction.${d}`) }))} value={form.direction} onChange={(v) => set('direction', v)} />
+          <MultiToggle
+            label={t('checkpoints.plateColor')}
+            options={PLATE_COLORS.map((c) => ({ value: c, label: t(`plate.color.${c}`) }))}
+            value={form.plateColor}
+            onChange={(v) => set('plateColor', v)}
+          />
+          <MultiToggle
+            label={t('checkpoints.direction')}
+            options={DIRECTIONS.map((d) => ({ value: d, label: t(`direction.${d}`) }))}
+            value={form.direction}
+            onChange={(v) => set('direction', v)}
+          />
         </div>
         <div className="search-form__row">
-          <MultiToggle label={t('checkpoints.vehicleClass')} options={VEHICLE_CLASSES.map((c) => ({ value: c, label: t(`vehicleClass.${c}`) }))} value={form.vehicleClass} onChange={(v) => set('vehicleClass', v)} />
-          <MultiToggle label={t('checkpoints.vehicleColor')} options={VEHICLE_COLORS.map((c) => ({ value: c, label: t(`vehicleColor.${c}`) }))} value={form.vehicleColor} onChange={(v) => set('vehicleColor', v)} />
+          <MultiToggle
+            label={t('checkpoints.vehicleClass')}
+            options={VEHICLE_CLASSES.map((c) => ({ value: c, label: t(`vehicleClass.${c}`) }))}
+            value={form.vehicleClass}
+            onChange={(v) => set('vehicleClass', v)}
+          />
+          <MultiToggle
+            label={t('checkpoints.vehicleColor')}
+            options={VEHICLE_COLORS.map((c) => ({ value: c, label: t(`vehicleColor.${c}`) }))}
+            value={form.vehicleColor}
+            onChange={(v) => set('vehicleColor', v)}
+          />
         </div>
         {problems.length > 0 ? (
           <p className="form-error" role="alert">
@@ -178,13 +250,19 @@ export default function CheckpointsPage() {
             <div className="results-bar">
               <p data-testid="result-summary">
                 {total
-                  ? t(total.exact ? 'checkpoints.total' : 'checkpoints.totalEstimate', { total: formatInteger(total.value, locale) })
+                  ? t(total.exact ? 'checkpoints.total' : 'checkpoints.totalEstimate', {
+                      total: formatInteger(total.value, locale),
+                    })
                   : null}{' '}
                 · {t('checkpoints.page', { page: pageNumber })}
               </p>
               {result.matchedPlates && result.matchedPlates.length > 0 ? (
                 <p className="muted">
-                  {t('checkpoints.matchedPlates')}: {result.matchedPlates.slice(0, 12).map((m) => m.plateNo).join('、')}
+                  {t('checkpoints.matchedPlates')}:{' '}
+                  {result.matchedPlates
+                    .slice(0, 12)
+                    .map((m) => m.plateNo)
+                    .join('、')}
                 </p>
               ) : null}
               <div className="button-row">
@@ -200,7 +278,9 @@ export default function CheckpointsPage() {
                   type="button"
                   className="button"
                   disabled={busy || !result.nextCursor || !submitted}
-                  onClick={() => submitted && result.nextCursor && void load(submitted, [...cursors, result.nextCursor])}
+                  onClick={() =>
+                    submitted && result.nextCursor && void load(submitted, [...cursors, result.nextCursor])
+                  }
                 >
                   {t('checkpoints.next')}
                 </button>
@@ -230,7 +310,9 @@ export default function CheckpointsPage() {
                       onKeyDown={(e) => e.key === 'Enter' && setSelected(passage)}
                     >
                       <td>{formatDateTime(passage.passTime, locale)}</td>
-                      <td><PlateBadge plateNo={passage.plateNo} plateColor={passage.plateColor} /></td>
+                      <td>
+                        <PlateBadge plateNo={passage.plateNo} plateColor={passage.plateColor} />
+                      </td>
                       <td>{passage.tollgateId}</td>
                       <td>{passage.laneNo}</td>
                       <td>{t(`direction.${passage.direction as Direction}`)}</td>
@@ -244,8 +326,9 @@ export default function CheckpointsPage() {
           </>
         )}
       </section>
-      {selected ? <PassageDetail passage={selected} tollgates={tollgates.data ?? []} onClose={() => setSelected(undefined)} /> : null}
+      {selected ? (
+        <PassageDetail passage={selected} tollgates={tollgates.data ?? []} onClose={() => setSelected(undefined)} />
+      ) : null}
     </div>
   );
 }
-

@@ -3,15 +3,42 @@ import { ALERT_SEVERITIES, ALERT_STATS_PERIODS, ALERT_TYPES } from '@citywatch/p
 import { DEVICE_KINDS } from '@citywatch/protocol/device-id';
 import { useMemo, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
 import { EmptyState } from '../components/empty-state';
 import { useHubApi, useSignedInUser } from '../context/session-context';
 import { useAsync } from '../hooks/use-async';
 import { errorText } from '../utils/error-text';
 import { STATISTICS_READERS } from '../utils/roles';
 
-const SERIES_COLORS = ['#58a6ff', '#3fb950', '#d29922', '#f85149', '#bc8cff', '#39c5cf', '#ff7b72', '#e3b341', '#8b949e', '#a5d6ff'];
-const SEVERITY_COLORS: Record<string, string> = { critical: '#f85149', major: '#f0883e', minor: '#d29922', info: '#58a6ff' };
+const SERIES_COLORS = [
+  '#58a6ff',
+  '#3fb950',
+  '#d29922',
+  '#f85149',
+  '#bc8cff',
+  '#39c5cf',
+  '#ff7b72',
+  '#e3b341',
+  '#8b949e',
+  '#a5d6ff',
+];
+const SEVERITY_COLORS: Record<string, string> = {
+  critical: '#f85149',
+  major: '#f0883e',
+  minor: '#d29922',
+  info: '#58a6ff',
+};
 const AXIS = { stroke: '#9aa7b4', fontSize: 14 };
 const TOOLTIP = { contentStyle: { background: '#1c2430', border: '1px solid #2a3441' } };
 
@@ -78,9 +105,13 @@ function TrafficCharts() {
       hour[row.tollgateId] = Number(hour[row.tollgateId] ?? 0) + row.vehicles;
       byHour.set(row.hour, hour);
     }
-    return { rows: [...byHour.values()].sort((a, b) => String(a.hour).localeCompare(String(b.hour))), tollgates: [...gates].sort() };
+    return {
+      rows: [...byHour.values()].sort((a, b) => String(a.hour).localeCompare(String(b.hour))),
+      tollgates: [...gates].sort(),
+    };
   }, [hourly.data]);
-  const hourLabel = (value: string) => new Date(value).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', hour12: false });
+  const hourLabel = (value: string) =>
+    new Date(value).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', hour12: false });
 
   return (
     <>
@@ -96,7 +127,15 @@ function TrafficCharts() {
               <Tooltip labelFormatter={(v) => hourLabel(String(v))} {...TOOLTIP} />
               <Legend />
               {tollgates.map((tollgate, i) => (
-                <Line key={tollgate} type="monotone" dataKey={tollgate} stroke={SERIES_COLORS[i % SERIES_COLORS.length]} dot={false} strokeWidth={2} isAnimationActive={false} />
+                <Line
+                  key={tollgate}
+                  type="monotone"
+                  dataKey={tollgate}
+                  stroke={SERIES_COLORS[i % SERIES_COLORS.length]}
+                  dot={false}
+                  strokeWidth={2}
+                  isAnimationActive={false}
+                />
               ))}
             </LineChart>
           </ResponsiveContainer>
@@ -133,15 +172,20 @@ function AlertCharts({ period }: { period: AlertStatsPeriod }) {
     const byPeriod = new Map<string, Record<string, number | string>>();
     for (const row of stats.data?.departments ?? []) {
       const entry = byPeriod.get(row.periodStart) ?? { period: row.periodStart };
-      for (const [severity, count] of Object.entries(row.bySeverity)) entry[severity] = Number(entry[severity] ?? 0) + (count ?? 0);
-      for (const [type, count] of Object.entries(row.byType)) entry[`type:${type}`] = Number(entry[`type:${type}`] ?? 0) + (count ?? 0);
+      for (const [severity, count] of Object.entries(row.bySeverity))
+        entry[severity] = Number(entry[severity] ?? 0) + (count ?? 0);
+      for (const [type, count] of Object.entries(row.byType))
+        entry[`type:${type}`] = Number(entry[`type:${type}`] ?? 0) + (count ?? 0);
       byPeriod.set(row.periodStart, entry);
     }
     return [...byPeriod.values()].sort((a, b) => String(a.period).localeCompare(String(b.period)));
   }, [stats.data]);
 
   const handling = useMemo(() => {
-    const byDepartment = new Map<string, { department: string; overdue: number; total: number; claim: number[]; resolve: number[] }>();
+    const byDepartment = new Map<
+      string,
+      { department: string; overdue: number; total: number; claim: number[]; resolve: number[] }
+    >();
     for (const row of (stats.data?.departments ?? []) as DepartmentPeriodStats[]) {
       const key = row.departmentId ?? '—';
       const entry = byDepartment.get(key) ?? { department: key, overdue: 0, total: 0, claim: [], resolve: [] };
@@ -151,7 +195,8 @@ function AlertCharts({ period }: { period: AlertStatsPeriod }) {
       if (row.timeToResolve.median !== null) entry.resolve.push(row.timeToResolve.median);
       byDepartment.set(key, entry);
     }
-    const mean = (values: number[]) => (values.length ? Math.round(values.reduce((a, b) => a + b, 0) / values.length / 60) : 0);
+    const mean = (values: number[]) =>
+      values.length ? Math.round(values.reduce((a, b) => a + b, 0) / values.length / 60) : 0;
     return [...byDepartment.values()].map((d) => ({
       department: names.get(d.department) ?? d.department,
       overdue: d.overdue,
@@ -159,11 +204,13 @@ function AlertCharts({ period }: { period: AlertStatsPeriod }) {
       claimMinutes: mean(d.claim),
       resolveMinutes: mean(d.resolve),
     }));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [stats.data, departments.data]);
 
   const periodLabel = (value: string) =>
-    new Date(value).toLocaleDateString(locale, period === 'month' ? { year: 'numeric', month: 'short' } : { month: '2-digit', day: '2-digit' });
+    new Date(value).toLocaleDateString(
+      locale,
+      period === 'month' ? { year: 'numeric', month: 'short' } : { month: '2-digit', day: '2-digit' },
+    );
   const typesSeen = ALERT_TYPES.filter((type) => periods.some((p) => p[`type:${type}`]));
 
   return (
@@ -180,7 +227,14 @@ function AlertCharts({ period }: { period: AlertStatsPeriod }) {
               <Tooltip labelFormatter={(v) => periodLabel(String(v))} {...TOOLTIP} />
               <Legend />
               {ALERT_SEVERITIES.map((severity) => (
-                <Bar key={severity} dataKey={severity} stackId="severity" name={t(`alerts.severity.${severity}`)} fill={SEVERITY_COLORS[severity]} isAnimationActive={false} />
+                <Bar
+                  key={severity}
+                  dataKey={severity}
+                  stackId="severity"
+                  name={t(`alerts.severity.${severity}`)}
+                  fill={SEVERITY_COLORS[severity]}
+                  isAnimationActive={false}
+                />
               ))}
             </BarChart>
           </ResponsiveContainer>
@@ -198,7 +252,14 @@ function AlertCharts({ period }: { period: AlertStatsPeriod }) {
               <Tooltip labelFormatter={(v) => periodLabel(String(v))} {...TOOLTIP} />
               <Legend />
               {typesSeen.map((type, i) => (
-                <Bar key={type} dataKey={`type:${type}`} stackId="type" name={t(`alerts.type.${type}`)} fill={SERIES_COLORS[i % SERIES_COLORS.length]} isAnimationActive={false} />
+                <Bar
+                  key={type}
+                  dataKey={`type:${type}`}
+                  stackId="type"
+                  name={t(`alerts.type.${type}`)}
+                  fill={SERIES_COLORS[i % SERIES_COLORS.length]}
+                  isAnimationActive={false}
+                />
               ))}
             </BarChart>
           </ResponsiveContainer>
@@ -216,8 +277,18 @@ function AlertCharts({ period }: { period: AlertStatsPeriod }) {
                 <YAxis {...AXIS} />
                 <Tooltip {...TOOLTIP} />
                 <Legend />
-                <Bar dataKey="claimMinutes" name={t('dashboards.claimMinutes')} fill="#58a6ff" isAnimationActive={false} />
-                <Bar dataKey="resolveMinutes" name={t('dashboards.resolveMinutes')} fill="#3fb950" isAnimationActive={false} />
+                <Bar
+                  dataKey="claimMinutes"
+                  name={t('dashboards.claimMinutes')}
+                  fill="#58a6ff"
+                  isAnimationActive={false}
+                />
+                <Bar
+                  dataKey="resolveMinutes"
+                  name={t('dashboards.resolveMinutes')}
+                  fill="#3fb950"
+                  isAnimationActive={false}
+                />
                 <Bar dataKey="overdue" name={t('dashboards.overdue')} fill="#f85149" isAnimationActive={false} />
               </BarChart>
             </ResponsiveContainer>

@@ -153,7 +153,13 @@ function DeviceOverview({ devices }: { devices: DeviceRecord[] }) {
         <div className="devices-page__body">
           <DevicePlan
             label={t('devicesPage.plan')}
-            points={shown.map((d) => ({ id: d.id, lat: d.lat, lon: d.lon, label: `${d.name} (${d.id})`, tone: d.online ? 'ok' : 'down' }))}
+            points={shown.map((d) => ({
+              id: d.id,
+              lat: d.lat,
+              lon: d.lon,
+              label: `${d.name} (${d.id})`,
+              tone: d.online ? 'ok' : 'down',
+            }))}
             onSelect={open}
           />
           <div className="table-scroll">
@@ -203,13 +209,21 @@ function DeviceDetail({ deviceId, devices }: { deviceId: string; devices: Device
   const user = useSignedInUser();
   const device = devices.find((d) => d.id === deviceId);
   const statusChanges = useLiveTopic('deviceStatus').items.filter((c) => c.deviceId === deviceId);
-  const alerts = useLiveTopic('alerts').items.filter((a) => a.deviceId === deviceId).slice(0, 20);
-  const livePassages = useLiveTopic('passages').items.filter((p) => p.deviceId === deviceId).slice(0, 20);
+  const alerts = useLiveTopic('alerts')
+    .items.filter((a) => a.deviceId === deviceId)
+    .slice(0, 20);
+  const livePassages = useLiveTopic('passages')
+    .items.filter((p) => p.deviceId === deviceId)
+    .slice(0, 20);
   const canSearch = PASSAGE_SEARCHERS.includes(user.role);
   const history = useAsync(
     () =>
       canSearch && device?.tollgateId
-        ? api.checkpoints.search({ tollgateId: device.tollgateId, laneNo: device.laneNo ? String(device.laneNo) : undefined, limit: 20 })
+        ? api.checkpoints.search({
+            tollgateId: device.tollgateId,
+            laneNo: device.laneNo ? String(device.laneNo) : undefined,
+            limit: 20,
+          })
         : Promise.resolve(undefined),
     [api, canSearch, device?.tollgateId, device?.laneNo],
   );
@@ -228,15 +242,46 @@ function DeviceDetail({ deviceId, devices }: { deviceId: string; devices: Device
         </span>
       </header>
       <dl className="facts facts--grid">
-        <div className="fact"><dt>{t('devicesPage.id')}</dt><dd className="numeric">{device.id}</dd></div>
-        <div className="fact"><dt>{t('devicesPage.kind')}</dt><dd>{t(`deviceKind.${device.kind}`)}</dd></div>
-        <div className="fact"><dt>{t('alerts.filters.area')}</dt><dd>{device.area}</dd></div>
-        <div className="fact"><dt>{t('devicesPage.place')}</dt><dd>{device.place}</dd></div>
-        <div className="fact"><dt>{t('devicesPage.position')}</dt><dd className="numeric">{device.lat.toFixed(5)}, {device.lon.toFixed(5)}</dd></div>
-        <div className="fact"><dt>{t('devicesPage.tollgate')}</dt><dd>{device.tollgateId ? `${device.tollgateId} · ${t('live.laneNo', { laneNo: device.laneNo ?? '—' })}` : '—'}</dd></div>
-        <div className="fact"><dt>{t('devicesPage.lastHeartbeat')}</dt><dd>{formatDateTime(device.lastHeartbeatAt, locale)}</dd></div>
-        <div className="fact"><dt>{t('devicesPage.lastSeen')}</dt><dd>{formatDateTime(device.lastSeenAt, locale)}</dd></div>
-        <div className="fact"><dt>{t('devicesPage.heartbeatInterval')}</dt><dd>{device.heartbeatIntervalS} s</dd></div>
+        <div className="fact">
+          <dt>{t('devicesPage.id')}</dt>
+          <dd className="numeric">{device.id}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('devicesPage.kind')}</dt>
+          <dd>{t(`deviceKind.${device.kind}`)}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('alerts.filters.area')}</dt>
+          <dd>{device.area}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('devicesPage.place')}</dt>
+          <dd>{device.place}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('devicesPage.position')}</dt>
+          <dd className="numeric">
+            {device.lat.toFixed(5)}, {device.lon.toFixed(5)}
+          </dd>
+        </div>
+        <div className="fact">
+          <dt>{t('devicesPage.tollgate')}</dt>
+          <dd>
+            {device.tollgateId ? `${device.tollgateId} · ${t('live.laneNo', { laneNo: device.laneNo ?? '—' })}` : '—'}
+          </dd>
+        </div>
+        <div className="fact">
+          <dt>{t('devicesPage.lastHeartbeat')}</dt>
+          <dd>{formatDateTime(device.lastHeartbeatAt, locale)}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('devicesPage.lastSeen')}</dt>
+          <dd>{formatDateTime(device.lastSeenAt, locale)}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('devicesPage.heartbeatInterval')}</dt>
+          <dd>{device.heartbeatIntervalS} s</dd>
+        </div>
       </dl>
       <div className="two-columns">
         <section className="detail-section">
@@ -244,17 +289,20 @@ function DeviceDetail({ deviceId, devices }: { deviceId: string; devices: Device
           <ul className="compact-list" data-testid="status-history">
             {statusChanges.map((change, index) => (
               <li key={`${change.at}-${index}`}>
-                {formatDateTime(change.at, locale)} · {t(`devices.${change.state}`)} · {t(`devices.reason.${change.reason}`)}
+                {formatDateTime(change.at, locale)} · {t(`devices.${change.state}`)} ·{' '}
+                {t(`devices.reason.${change.reason}`)}
               </li>
             ))}
             {device.stateChangedAt ? (
               <li>
-                {formatDateTime(device.stateChangedAt, locale)} · {t(device.online ? 'devices.online' : 'devices.offline')} ·{' '}
-                {t('devicesPage.registryState')}
+                {formatDateTime(device.stateChangedAt, locale)} ·{' '}
+                {t(device.online ? 'devices.online' : 'devices.offline')} · {t('devicesPage.registryState')}
               </li>
             ) : null}
           </ul>
-          {statusChanges.length === 0 && !device.stateChangedAt ? <p className="muted">{t('devices.waiting')}</p> : null}
+          {statusChanges.length === 0 && !device.stateChangedAt ? (
+            <p className="muted">{t('devices.waiting')}</p>
+          ) : null}
           <h2>{t('devicesPage.alerts')}</h2>
           {alerts.length === 0 ? (
             <p className="muted">{t('alerts.device.noOtherAlerts')}</p>
@@ -265,7 +313,9 @@ function DeviceDetail({ deviceId, devices }: { deviceId: string; devices: Device
                   <a href={hrefForPath(`/alerts/${alert.id}`)}>
                     {formatDateTime(alert.occurredAt, locale)} · {alert.title}
                   </a>{' '}
-                  <span className="state-badge" data-state={alert.state}>{t(`alerts.state.${alert.state}`)}</span>
+                  <span className="state-badge" data-state={alert.state}>
+                    {t(`alerts.state.${alert.state}`)}
+                  </span>
                 </li>
               ))}
             </ul>
@@ -279,7 +329,8 @@ function DeviceDetail({ deviceId, devices }: { deviceId: string; devices: Device
             <ul className="compact-list">
               {passages.map((passage) => (
                 <li key={passage.eventId}>
-                  {formatDateTime(passage.passTime, locale)} · {passage.plateNo} · {t('live.speed', { speed: Math.round(passage.speedKmh) })}
+                  {formatDateTime(passage.passTime, locale)} · {passage.plateNo} ·{' '}
+                  {t('live.speed', { speed: Math.round(passage.speedKmh) })}
                 </li>
               ))}
             </ul>

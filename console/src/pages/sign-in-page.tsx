@@ -32,7 +32,12 @@ export default function SignInPage() {
 
   return (
     <main className="sign-in" id="main-content">
-      <form className="sign-in__form" onSubmit={(event) => void submit(event)} noValidate aria-labelledby="sign-in-title">
+      <form
+        className="sign-in__form"
+        onSubmit={(event) => void submit(event)}
+        noValidate
+        aria-labelledby="sign-in-title"
+      >
         <div className="sign-in__brand">
           <h1 id="sign-in-title">{t('app.title')}</h1>
           <p>{t('app.subtitle')}</p>

@@ -81,7 +81,9 @@ function Hotlist() {
         await api.hotlist.create(row.body);
         added += 1;
       } catch (caught) {
-        report.push(t('watchlists.importLine', { line: row.line, problem: errorText(caught, t('common.hubUnreachable')) }));
+        report.push(
+          t('watchlists.importLine', { line: row.line, problem: errorText(caught, t('common.hubUnreachable')) }),
+        );
       }
     }
     setImportReport([t('watchlists.imported', { added, total: rows.length }), ...report]);
@@ -108,7 +110,11 @@ function Hotlist() {
           ))}
         </ul>
       ) : null}
-      {error ? <p className="form-error" role="alert">{error}</p> : null}
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
       {editing ? (
         <HotlistForm
           entry={editing === 'new' ? undefined : editing}
@@ -141,22 +147,29 @@ function Hotlist() {
             </thead>
             <tbody>
               {list.data.items.map((entry) => {
-                const active = Date.parse(entry.validFrom) <= now && (!entry.validUntil || Date.parse(entry.validUntil) > now);
+                const active =
+                  Date.parse(entry.validFrom) <= now && (!entry.validUntil || Date.parse(entry.validUntil) > now);
                 return (
                   <tr key={entry.id}>
                     <td className="numeric">
-                      {entry.plate} {entry.kind === 'pattern' ? <span className="muted">({t('watchlists.pattern')})</span> : null}
+                      {entry.plate}{' '}
+                      {entry.kind === 'pattern' ? <span className="muted">({t('watchlists.pattern')})</span> : null}
                     </td>
                     <td>{t(`watchlists.categories.${entry.category}`)}</td>
                     <td>{entry.priority}</td>
                     <td>{entry.reason}</td>
                     <td>
-                      <span className={active ? 'text-ok' : 'muted'}>{active ? t('watchlists.active') : t('watchlists.inactive')}</span>
+                      <span className={active ? 'text-ok' : 'muted'}>
+                        {active ? t('watchlists.active') : t('watchlists.inactive')}
+                      </span>
                       <div className="muted small">
-                        {formatDateTime(entry.validFrom, locale)} – {entry.validUntil ? formatDateTime(entry.validUntil, locale) : t('watchlists.openEnded')}
+                        {formatDateTime(entry.validFrom, locale)} –{' '}
+                        {entry.validUntil ? formatDateTime(entry.validUntil, locale) : t('watchlists.openEnded')}
                       </div>
                     </td>
-                    <td>{entry.tollgateIds.length === 0 ? t('watchlists.allTollgates') : entry.tollgateIds.join(', ')}</td>
+                    <td>
+                      {entry.tollgateIds.length === 0 ? t('watchlists.allTollgates') : entry.tollgateIds.join(', ')}
+                    </td>
                     <td className="button-row">
                       <button type="button" className="button" onClick={() => setEditing(entry)}>
                         {t('common.edit')}
@@ -220,11 +233,22 @@ function HotlistForm({ entry, onDone, onCancel }: { entry?: HotlistEntry; onDone
   }
 
   return (
-    <form className="panel-form" onSubmit={(e) => void submit(e)} noValidate aria-label={entry ? t('common.edit') : t('watchlists.add')}>
+    <form
+      className="panel-form"
+      onSubmit={(e) => void submit(e)}
+      noValidate
+      aria-label={entry ? t('common.edit') : t('watchlists.add')}
+    >
       <div className="search-form__row">
         <label className="field">
           <span>{t('watchlists.plate')}</span>
-          <input name="plate" value={plate} maxLength={12} placeholder="黑A12345 / 黑A?23*" onChange={(e) => setPlate(e.target.value)} />
+          <input
+            name="plate"
+            value={plate}
+            maxLength={12}
+            placeholder="黑A12345 / 黑A?23*"
+            onChange={(e) => setPlate(e.target.value)}
+          />
         </label>
         <label className="field">
           <span>{t('watchlists.category')}</span>
@@ -263,8 +287,17 @@ function HotlistForm({ entry, onDone, onCancel }: { entry?: HotlistEntry; onDone
           <span>{t('watchlists.fuzzy')}</span>
         </label>
       </div>
-      <MultiToggle label={t('watchlists.scopeHint')} options={(tollgates.data ?? []).map((tg) => ({ value: tg.id, label: tg.name }))} value={scope} onChange={setScope} />
-      {error ? <p className="form-error" role="alert">{error}</p> : null}
+      <MultiToggle
+        label={t('watchlists.scopeHint')}
+        options={(tollgates.data ?? []).map((tg) => ({ value: tg.id, label: tg.name }))}
+        value={scope}
+        onChange={setScope}
+      />
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
       <div className="button-row">
         <button type="submit" className="button button--primary" disabled={busy}>
           {t('common.save')}

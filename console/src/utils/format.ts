@@ -45,7 +45,10 @@ export function formatDateTime(isoTime: string | null | undefined, locale: strin
 }
 
 /** A duration in seconds as the largest two units: 1 h 5 min, 3 min 20 s (units from the caller's messages). */
-export function formatDuration(seconds: number | null | undefined, units: { h: string; min: string; s: string }): string {
+export function formatDuration(
+  seconds: number | null | undefined,
+  units: { h: string; min: string; s: string },
+): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
   const total = Math.round(seconds);
   const h = Math.floor(total / 3600);

@@ -2,7 +2,12 @@ import type { AlertRecord, AlertState } from '@citywatch/protocol';
 import { describe, expect, it } from 'vitest';
 import { applyAlerts, compareAlertIds, emptyAlertWindow } from './alert-window';
 
-function alertRecord(id: number, seq: number, state: AlertState = 'new', extra: Partial<AlertRecord> = {}): AlertRecord {
+function alertRecord(
+  id: number,
+  seq: number,
+  state: AlertState = 'new',
+  extra: Partial<AlertRecord> = {},
+): AlertRecord {
   return {
     id: String(id),
     seq,
@@ -60,7 +65,12 @@ describe('applyAlerts', () => {
   });
 
   it('drops the oldest closed alerts first past the capacity', () => {
-    const records = [alertRecord(1, 1), alertRecord(2, 2, 'resolved'), alertRecord(3, 3), alertRecord(4, 4, 'false_alarm')];
+    const records = [
+      alertRecord(1, 1),
+      alertRecord(2, 2, 'resolved'),
+      alertRecord(3, 3),
+      alertRecord(4, 4, 'false_alarm'),
+    ];
     const window = applyAlerts(emptyAlertWindow(), records, 2);
     expect(window.items.map((a) => a.id)).toEqual(['3', '1']);
     expect(window.byId.size).toBe(2);

@@ -45,10 +45,16 @@ export function connectLiveSocket(store: LiveStore, session: LiveSocketSession):
     refusedInARow += 1;
     store.setConnection({ state: 'reconnecting', attempt: refusedInARow });
     if (!(await session.refresh()) || closed) return;
-    const delay = Math.min(RECONNECT_BACKOFF.reconnectionDelayMax, RECONNECT_BACKOFF.reconnectionDelay * 2 ** (refusedInARow - 1));
-    setTimeout(() => {
-      if (!closed && !socket.connected) socket.connect();
-    }, refusedInARow === 1 ? 0 : delay);
+    const delay = Math.min(
+      RECONNECT_BACKOFF.reconnectionDelayMax,
+      RECONNECT_BACKOFF.reconnectionDelay * 2 ** (refusedInARow - 1),
+    );
+    setTimeout(
+      () => {
+        if (!closed && !socket.connected) socket.connect();
+      },
+      refusedInARow === 1 ? 0 : delay,
+    );
   }
 
   async function catchUp(): Promise<void> {

@@ -28,7 +28,8 @@ describe('LiveStore', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  const makeStore = () => new LiveStore({ passageWindow: 5, deviceStatusWindow: 3, alertWindow: 10, flushIntervalMs: 200 });
+  const makeStore = () =>
+    new LiveStore({ passageWindow: 5, deviceStatusWindow: 3, alertWindow: 10, flushIntervalMs: 200 });
 
   it('publishes passages to the passages topic once per flush interval, newest first', () => {
     const store = makeStore();

@@ -64,7 +64,13 @@ export class LiveStore {
       // Changes beyond this in one interval are dropped here; the catch-up after a reconnect has them all.
       maxPending: alertWindow * 4,
       onFlush: (changes) => {
-        this.topics.update('alerts', (window) => applyAlerts(window, changes.map((change) => change.alert), alertWindow));
+        this.topics.update('alerts', (window) =>
+          applyAlerts(
+            window,
+            changes.map((change) => change.alert),
+            alertWindow,
+          ),
+        );
         const critical = changes.filter((c) => c.kind === 'raised' && c.alert.severity === 'critical').length;
         if (critical > 0) this.topics.update('criticalRaised', (count) => count + critical);
       },

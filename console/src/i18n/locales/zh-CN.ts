@@ -133,8 +133,8 @@ export const zhCN = {
     wallLabel: '告警墙，最新在前',
     shown: '显示 {{shown}} / {{total}} 条',
     criticalNew: '{{count}} 条紧急待认领',
-    soundOn: '🔔 提示音开',
-    soundMuted: '🔕 已静音',
+    soundOn: '提示音：开',
+    soundMuted: '提示音：已静音',
     soundHint: '紧急告警到达时播放提示音',
     filters: {
       label: '告警筛选',

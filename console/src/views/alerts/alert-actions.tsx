@@ -41,7 +41,12 @@ export function AlertActions({ alert, onDone }: { alert: AlertRecord; onDone: (a
     <section className="alert-actions" aria-label={t('alerts.actions.label')}>
       <div className="button-row">
         {may(user.role, 'claim') && alert.state === 'new' ? (
-          <button type="button" className="button button--primary" disabled={busy} onClick={() => void run(() => api.alerts.claim(alert.id))}>
+          <button
+            type="button"
+            className="button button--primary"
+            disabled={busy}
+            onClick={() => void run(() => api.alerts.claim(alert.id))}
+          >
             {t('alerts.actions.claim')}
           </button>
         ) : null}
@@ -56,7 +61,12 @@ export function AlertActions({ alert, onDone }: { alert: AlertRecord; onDone: (a
           </button>
         ) : null}
         {may(user.role, 'falseAlarm') && open ? (
-          <button type="button" className="button" aria-expanded={form === 'false_alarm'} onClick={() => toggle('false_alarm')}>
+          <button
+            type="button"
+            className="button"
+            aria-expanded={form === 'false_alarm'}
+            onClick={() => toggle('false_alarm')}
+          >
             {t('alerts.actions.falseAlarm')}
           </button>
         ) : null}
@@ -115,7 +125,17 @@ export function AlertActions({ alert, onDone }: { alert: AlertRecord; onDone: (a
   );
 }
 
-function TextForm({ label, submit, busy, onSubmit }: { label: string; submit: string; busy: boolean; onSubmit: (text: string) => void }) {
+function TextForm({
+  label,
+  submit,
+  busy,
+  onSubmit,
+}: {
+  label: string;
+  submit: string;
+  busy: boolean;
+  onSubmit: (text: string) => void;
+}) {
   const { t } = useTranslation();
   const [text, setText] = useState('');
   const [invalid, setInvalid] = useState(false);
@@ -151,7 +171,13 @@ function TextForm({ label, submit, busy, onSubmit }: { label: string; submit: st
   );
 }
 
-function AssignForm({ busy, onSubmit }: { busy: boolean; onSubmit: (body: { departmentId: string; deadline: string; note?: string }) => void }) {
+function AssignForm({
+  busy,
+  onSubmit,
+}: {
+  busy: boolean;
+  onSubmit: (body: { departmentId: string; deadline: string; note?: string }) => void;
+}) {
   const { t } = useTranslation();
   const api = useHubApi();
   const departments = useAsync(() => api.departments.list(), [api]);
@@ -177,7 +203,9 @@ function AssignForm({ busy, onSubmit }: { busy: boolean; onSubmit: (body: { depa
         <span>{t('alerts.fields.department')}</span>
         <select value={departmentId || active[0]?.id || ''} onChange={(event) => setDepartmentId(event.target.value)}>
           {departments.loading && !departments.data ? <option value="">{t('app.loading')}</option> : null}
-          {!departments.loading && active.length === 0 ? <option value="">{t('alerts.fields.noDepartments')}</option> : null}
+          {!departments.loading && active.length === 0 ? (
+            <option value="">{t('alerts.fields.noDepartments')}</option>
+          ) : null}
           {active.map((department) => (
             <option key={department.id} value={department.id}>
               {department.name}

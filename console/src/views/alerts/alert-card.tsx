@@ -14,7 +14,15 @@ interface AlertCardProps {
 }
 
 /** One alert on the wall: severity colour, what, where, when, who holds it; claim from the card itself. */
-export const AlertCard = memo(function AlertCard({ alert, selected, canClaim, busy, top, onOpen, onClaim }: AlertCardProps) {
+export const AlertCard = memo(function AlertCard({
+  alert,
+  selected,
+  canClaim,
+  busy,
+  top,
+  onOpen,
+  onClaim,
+}: AlertCardProps) {
   const { t, i18n } = useTranslation();
   const locale = i18n.resolvedLanguage ?? i18n.language;
   return (
@@ -48,7 +56,9 @@ export const AlertCard = memo(function AlertCard({ alert, selected, canClaim, bu
           {alert.departmentId ? <span>{t('alerts.assignedTo', { department: alert.departmentId })}</span> : null}
           {alert.deadline ? (
             <span className={alert.overdue ? 'text-danger' : undefined}>
-              {t(alert.overdue ? 'alerts.overdueSince' : 'alerts.deadlineAt', { time: formatDateTime(alert.deadline, locale) })}
+              {t(alert.overdue ? 'alerts.overdueSince' : 'alerts.deadlineAt', {
+                time: formatDateTime(alert.deadline, locale),
+              })}
             </span>
           ) : null}
         </p>

@@ -72,7 +72,9 @@ export function AlertDetail({ alert, onClose, onChanged }: AlertDetailProps) {
           </span>
         </Fact>
         {alert.resolution ? <Fact label={t('alerts.fields.resolution')}>{alert.resolution}</Fact> : null}
-        {alert.falseAlarmReason ? <Fact label={t('alerts.fields.falseAlarmReason')}>{alert.falseAlarmReason}</Fact> : null}
+        {alert.falseAlarmReason ? (
+          <Fact label={t('alerts.fields.falseAlarmReason')}>{alert.falseAlarmReason}</Fact>
+        ) : null}
       </dl>
       <AlertActions alert={alert} onDone={onChanged} />
       <AlertEvidence alert={alert} />
@@ -115,7 +117,13 @@ export function AlertDetail({ alert, onClose, onChanged }: AlertDetailProps) {
 function TrailEntry({ entry }: { entry: AlertTrailEntry }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.resolvedLanguage ?? i18n.language;
-  const details = entry.details as { text?: unknown; note?: unknown; reason?: unknown; resolution?: unknown; departmentId?: unknown };
+  const details = entry.details as {
+    text?: unknown;
+    note?: unknown;
+    reason?: unknown;
+    resolution?: unknown;
+    departmentId?: unknown;
+  };
   const detail = [details.departmentId, details.note, details.text, details.reason, details.resolution]
     .filter((value) => typeof value === 'string' && value)
     .join(' · ');
@@ -147,7 +155,11 @@ function DeviceRecent({ deviceId, alertId }: { deviceId: string; alertId: string
   const passages = useAsync(
     () =>
       canSearch && record?.tollgateId
-        ? api.checkpoints.search({ tollgateId: record.tollgateId, laneNo: record.laneNo ? String(record.laneNo) : undefined, limit: 5 })
+        ? api.checkpoints.search({
+            tollgateId: record.tollgateId,
+            laneNo: record.laneNo ? String(record.laneNo) : undefined,
+            limit: 5,
+          })
         : Promise.resolve(undefined),
     [api, canSearch, record?.tollgateId, record?.laneNo],
   );
@@ -156,8 +168,11 @@ function DeviceRecent({ deviceId, alertId }: { deviceId: string; alertId: string
       <h3 id="device-recent-title">{t('alerts.device.title')}</h3>
       {record ? (
         <p>
-          {record.name} · <span className={record.online ? 'text-ok' : 'text-danger'}>{t(record.online ? 'devices.online' : 'devices.offline')}</span> ·{' '}
-          {t('devicesPage.lastHeartbeat')}: {formatDateTime(record.lastHeartbeatAt, locale)}
+          {record.name} ·{' '}
+          <span className={record.online ? 'text-ok' : 'text-danger'}>
+            {t(record.online ? 'devices.online' : 'devices.offline')}
+          </span>{' '}
+          · {t('devicesPage.lastHeartbeat')}: {formatDateTime(record.lastHeartbeatAt, locale)}
         </p>
       ) : device.error ? (
         <p className="muted">{t('common.loadFailed')}</p>
@@ -188,7 +203,8 @@ function DeviceRecent({ deviceId, alertId }: { deviceId: string; alertId: string
             <ul className="compact-list">
               {passages.data.items.map((passage) => (
                 <li key={passage.eventId}>
-                  {formatDateTime(passage.passTime, locale)} · {passage.plateNo} · {t('live.speed', { speed: Math.round(passage.speedKmh) })}
+                  {formatDateTime(passage.passTime, locale)} · {passage.plateNo} ·{' '}
+                  {t('live.speed', { speed: Math.round(passage.speedKmh) })}
                 </li>
               ))}
             </ul>

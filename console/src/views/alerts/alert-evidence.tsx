@@ -16,7 +16,8 @@ export function AlertEvidence({ alert }: { alert: AlertRecord }) {
   const api = useHubApi();
   const user = useSignedInUser();
   const { evidence } = alert;
-  const passageId = PLATE_TYPES.has(alert.type) && PASSAGE_READERS.includes(user.role) ? alert.sourceEventIds.at(-1) : undefined;
+  const passageId =
+    PLATE_TYPES.has(alert.type) && PASSAGE_READERS.includes(user.role) ? alert.sourceEventIds.at(-1) : undefined;
   const passage = useAsync<PassageRecord | undefined>(
     () => (passageId ? api.checkpoints.passage(passageId) : Promise.resolve(undefined)),
     [api, passageId],
@@ -32,7 +33,9 @@ export function AlertEvidence({ alert }: { alert: AlertRecord }) {
           {images.map((image, index) => (
             <figure key={`${image.url}-${index}`}>
               <AuthImage src={image.url} alt={image.label} className="evidence-image" />
-              <figcaption>{t(`alerts.evidence.label.${knownLabel(image.label)}`, { defaultValue: image.label })}</figcaption>
+              <figcaption>
+                {t(`alerts.evidence.label.${knownLabel(image.label)}`, { defaultValue: image.label })}
+              </figcaption>
             </figure>
           ))}
         </div>
@@ -44,7 +47,9 @@ export function AlertEvidence({ alert }: { alert: AlertRecord }) {
             {evidence.rank ? ` · ${t('alerts.evidence.rank', { rank: evidence.rank })}` : null}
           </Fact>
         ) : null}
-        {evidence.watchlistPersonName ? <Fact label={t('alerts.evidence.person')}>{evidence.watchlistPersonName}</Fact> : null}
+        {evidence.watchlistPersonName ? (
+          <Fact label={t('alerts.evidence.person')}>{evidence.watchlistPersonName}</Fact>
+        ) : null}
         {evidence.plateNo ? (
           <Fact label={t('alerts.evidence.plate')}>
             <PlateBadge plateNo={evidence.plateNo} plateColor={evidence.plateColor ?? 'other'} />
@@ -53,7 +58,10 @@ export function AlertEvidence({ alert }: { alert: AlertRecord }) {
         ) : null}
         {evidence.speedKmh !== undefined ? (
           <Fact label={t('alerts.evidence.speed')}>
-            {t('alerts.evidence.speedOverLimit', { speed: Math.round(evidence.speedKmh), limit: evidence.speedLimitKmh ?? '—' })}
+            {t('alerts.evidence.speedOverLimit', {
+              speed: Math.round(evidence.speedKmh),
+              limit: evidence.speedLimitKmh ?? '—',
+            })}
           </Fact>
         ) : null}
         {evidence.tollgateId ? (
@@ -65,7 +73,8 @@ export function AlertEvidence({ alert }: { alert: AlertRecord }) {
         {passage.data ? (
           <Fact label={t('alerts.evidence.passage')}>
             {formatDateTime(passage.data.passTime, locale)} · {passage.data.tollgateId} ·{' '}
-            {t('live.laneNo', { laneNo: passage.data.laneNo })} · {t('live.speed', { speed: Math.round(passage.data.speedKmh) })}
+            {t('live.laneNo', { laneNo: passage.data.laneNo })} ·{' '}
+            {t('live.speed', { speed: Math.round(passage.data.speedKmh) })}
           </Fact>
         ) : null}
         {facts.map(([key, value]) => (

@@ -22,9 +22,8 @@ describe('matchesAlertFilter', () => {
   });
 
   it('lists the areas once, sorted', () => {
-    expect(alertAreas([alert({ area: 'B' }), alert({ area: 'A' }), alert({ area: null }), alert({ area: 'B' })])).toEqual([
-      'A',
-      'B',
-    ]);
+    expect(
+      alertAreas([alert({ area: 'B' }), alert({ area: 'A' }), alert({ area: null }), alert({ area: 'B' })]),
+    ).toEqual(['A', 'B']);
   });
 });

@@ -37,7 +37,10 @@ export function parseHotlistCsv(text: string): HotlistCsvRow[] {
       rows.push({ line: i + 1, problem: 'priority: 1, 2 or 3' });
       continue;
     }
-    const tollgateIds = cell('tollgateIds').split(';').map((s) => s.trim()).filter(Boolean);
+    const tollgateIds = cell('tollgateIds')
+      .split(';')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const fuzzy = cell('fuzzy');
     rows.push({
       line: i + 1,

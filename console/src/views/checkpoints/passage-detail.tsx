@@ -12,7 +12,15 @@ import { passageImages } from '../alerts/alert-evidence';
 import { DevicePlan } from '../devices/device-plan';
 
 /** One passage with its images and every field, and the plate's trajectory on the plan and as a timeline. */
-export function PassageDetail({ passage, tollgates, onClose }: { passage: PassageRecord; tollgates: readonly TollgateRecord[]; onClose: () => void }) {
+export function PassageDetail({
+  passage,
+  tollgates,
+  onClose,
+}: {
+  passage: PassageRecord;
+  tollgates: readonly TollgateRecord[];
+  onClose: () => void;
+}) {
   const { t, i18n } = useTranslation();
   const locale = i18n.resolvedLanguage ?? i18n.language;
   const api = useHubApi();
@@ -22,7 +30,11 @@ export function PassageDetail({ passage, tollgates, onClose }: { passage: Passag
   const images = passageImages(record);
   const tollgate = tollgates.find((tg) => tg.id === record.tollgateId);
   return (
-    <aside className="passage-detail" aria-labelledby="passage-detail-title" onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+    <aside
+      className="passage-detail"
+      aria-labelledby="passage-detail-title"
+      onKeyDown={(e) => e.key === 'Escape' && onClose()}
+    >
       <header className="alert-detail__header">
         <h2 id="passage-detail-title" tabIndex={-1}>
           <PlateBadge plateNo={record.plateNo} plateColor={record.plateColor} />
@@ -44,17 +56,52 @@ export function PassageDetail({ passage, tollgates, onClose }: { passage: Passag
         <p className="muted">{t('checkpoints.noImages')}</p>
       )}
       <dl className="facts facts--grid">
-        <div className="fact"><dt>{t('checkpoints.columns.passTime')}</dt><dd>{formatDateTime(record.passTime, locale)}</dd></div>
-        <div className="fact"><dt>{t('checkpoints.columns.tollgate')}</dt><dd>{tollgate ? `${tollgate.name} (${record.tollgateId})` : record.tollgateId}</dd></div>
-        <div className="fact"><dt>{t('checkpoints.columns.lane')}</dt><dd>{t('live.laneNo', { laneNo: record.laneNo })}</dd></div>
-        <div className="fact"><dt>{t('checkpoints.columns.direction')}</dt><dd>{t(`direction.${record.direction as Direction}`)}</dd></div>
-        <div className="fact"><dt>{t('checkpoints.columns.speed')}</dt><dd>{t('live.speed', { speed: Math.round(record.speedKmh) })}</dd></div>
-        <div className="fact"><dt>{t('checkpoints.columns.vehicle')}</dt><dd>{t(`vehicleClass.${record.vehicleClass as VehicleClass}`)}{record.vehicleColor ? ` · ${t(`vehicleColor.${record.vehicleColor as 'white'}`)}` : ''}</dd></div>
-        <div className="fact"><dt>{t('checkpoints.confidence')}</dt><dd>{(record.plateConfidence * 100).toFixed(0)}%</dd></div>
-        <div className="fact"><dt>{t('alerts.fields.device')}</dt><dd className="numeric">{record.deviceId}</dd></div>
-        <div className="fact"><dt>{t('checkpoints.eventId')}</dt><dd className="numeric small">{record.eventId}</dd></div>
+        <div className="fact">
+          <dt>{t('checkpoints.columns.passTime')}</dt>
+          <dd>{formatDateTime(record.passTime, locale)}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('checkpoints.columns.tollgate')}</dt>
+          <dd>{tollgate ? `${tollgate.name} (${record.tollgateId})` : record.tollgateId}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('checkpoints.columns.lane')}</dt>
+          <dd>{t('live.laneNo', { laneNo: record.laneNo })}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('checkpoints.columns.direction')}</dt>
+          <dd>{t(`direction.${record.direction as Direction}`)}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('checkpoints.columns.speed')}</dt>
+          <dd>{t('live.speed', { speed: Math.round(record.speedKmh) })}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('checkpoints.columns.vehicle')}</dt>
+          <dd>
+            {t(`vehicleClass.${record.vehicleClass as VehicleClass}`)}
+            {record.vehicleColor ? ` · ${t(`vehicleColor.${record.vehicleColor as 'white'}`)}` : ''}
+          </dd>
+        </div>
+        <div className="fact">
+          <dt>{t('checkpoints.confidence')}</dt>
+          <dd>{(record.plateConfidence * 100).toFixed(0)}%</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('alerts.fields.device')}</dt>
+          <dd className="numeric">{record.deviceId}</dd>
+        </div>
+        <div className="fact">
+          <dt>{t('checkpoints.eventId')}</dt>
+          <dd className="numeric small">{record.eventId}</dd>
+        </div>
       </dl>
-      <button type="button" className="button" aria-expanded={showTrajectory} onClick={() => setShowTrajectory((v) => !v)}>
+      <button
+        type="button"
+        className="button"
+        aria-expanded={showTrajectory}
+        onClick={() => setShowTrajectory((v) => !v)}
+      >
         {t('checkpoints.trajectory.show', { plate: record.plateNo })}
       </button>
       {showTrajectory ? <TrajectoryView plate={record.plateNo} tollgates={tollgates} /> : null}
@@ -69,14 +116,26 @@ function TrajectoryView({ plate, tollgates }: { plate: string; tollgates: readon
   const trajectory = useAsync(() => api.checkpoints.trajectory({ plate, limit: 500 }), [api, plate]);
   if (trajectory.error) return <p className="form-error">{errorText(trajectory.error, t('common.loadFailed'))}</p>;
   if (!trajectory.data) return <p className="muted">{t('app.loading')}</p>;
-  const points = trajectory.data.points.filter((p) => p.lat !== null && p.lon !== null) as { lat: number; lon: number }[];
+  const points = trajectory.data.points.filter((p) => p.lat !== null && p.lon !== null) as {
+    lat: number;
+    lon: number;
+  }[];
   const seen = new Set(trajectory.data.points.map((p) => p.tollgateId));
   return (
     <section className="detail-section" aria-label={t('checkpoints.trajectory.title')} data-testid="trajectory">
-      <h3>{t('checkpoints.trajectory.title')} · {t('checkpoints.trajectory.count', { count: trajectory.data.points.length })}</h3>
+      <h3>
+        {t('checkpoints.trajectory.title')} ·{' '}
+        {t('checkpoints.trajectory.count', { count: trajectory.data.points.length })}
+      </h3>
       <DevicePlan
         label={t('checkpoints.trajectory.title')}
-        points={tollgates.map((tg) => ({ id: tg.id, lat: tg.lat, lon: tg.lon, label: tg.name, tone: seen.has(tg.id) ? 'accent' : 'plain' }))}
+        points={tollgates.map((tg) => ({
+          id: tg.id,
+          lat: tg.lat,
+          lon: tg.lon,
+          label: tg.name,
+          tone: seen.has(tg.id) ? 'accent' : 'plain',
+        }))}
         path={points}
       />
       <ol className="timeline">
@@ -85,7 +144,8 @@ function TrajectoryView({ plate, tollgates }: { plate: string; tollgates: readon
             <time dateTime={point.passTime}>{formatDateTime(point.passTime, locale)}</time>
             <span>{point.tollgateName ?? point.tollgateId}</span>
             <span className="muted">
-              {t('live.laneNo', { laneNo: point.laneNo })} · {t(`direction.${point.direction as Direction}`)} · {t('live.speed', { speed: Math.round(point.speedKmh) })}
+              {t('live.laneNo', { laneNo: point.laneNo })} · {t(`direction.${point.direction as Direction}`)} ·{' '}
+              {t('live.speed', { speed: Math.round(point.speedKmh) })}
             </span>
           </li>
         ))}

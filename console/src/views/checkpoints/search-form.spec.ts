@@ -4,7 +4,14 @@ import { EMPTY_SEARCH, checkSearch, toSearchQuery } from './search-form';
 describe('search form', () => {
   it('sends only the filters that are set, lists comma-separated', () => {
     const query = toSearchQuery(
-      { ...EMPTY_SEARCH, plate: ' 黑A?23* ', plateMatch: 'wildcard', tollgateId: ['TG-1', 'TG-2'], laneNo: '1, 2', speedMin: '0' },
+      {
+        ...EMPTY_SEARCH,
+        plate: ' 黑A?23* ',
+        plateMatch: 'wildcard',
+        tollgateId: ['TG-1', 'TG-2'],
+        laneNo: '1, 2',
+        speedMin: '0',
+      },
       'abc',
     );
     expect(query).toEqual({

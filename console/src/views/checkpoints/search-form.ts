@@ -43,7 +43,11 @@ export function checkSearch(form: SearchForm): SearchProblem[] {
   if (form.laneNo && !/^[0-9]{1,2}(,[0-9]{1,2})*$/.test(form.laneNo.replace(/\s/g, ''))) problems.push('laneNo');
   const min = form.speedMin === '' ? undefined : Number(form.speedMin);
   const max = form.speedMax === '' ? undefined : Number(form.speedMax);
-  if ((min !== undefined && !(min >= 0 && min <= 300)) || (max !== undefined && !(max >= 0 && max <= 300)) || (min !== undefined && max !== undefined && min > max)) {
+  if (
+    (min !== undefined && !(min >= 0 && min <= 300)) ||
+    (max !== undefined && !(max >= 0 && max <= 300)) ||
+    (min !== undefined && max !== undefined && min > max)
+  ) {
     problems.push('speed');
   }
   if (form.from && form.to && form.from >= form.to) problems.push('range');

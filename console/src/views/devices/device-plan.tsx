@@ -38,10 +38,24 @@ export function DevicePlan({
   return (
     <svg className="plan" viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label={label}>
       {Array.from({ length: 9 }, (_, i) => (
-        <line key={`v${i}`} className="plan__grid" x1={(WIDTH / 10) * (i + 1)} x2={(WIDTH / 10) * (i + 1)} y1={0} y2={HEIGHT} />
+        <line
+          key={`v${i}`}
+          className="plan__grid"
+          x1={(WIDTH / 10) * (i + 1)}
+          x2={(WIDTH / 10) * (i + 1)}
+          y1={0}
+          y2={HEIGHT}
+        />
       ))}
       {Array.from({ length: 5 }, (_, i) => (
-        <line key={`h${i}`} className="plan__grid" y1={(HEIGHT / 6) * (i + 1)} y2={(HEIGHT / 6) * (i + 1)} x1={0} x2={WIDTH} />
+        <line
+          key={`h${i}`}
+          className="plan__grid"
+          y1={(HEIGHT / 6) * (i + 1)}
+          y2={(HEIGHT / 6) * (i + 1)}
+          x1={0}
+          x2={WIDTH}
+        />
       ))}
       <text className="plan__north" x={WIDTH - 30} y={30}>
         N ↑
@@ -67,7 +81,9 @@ export function DevicePlan({
   );
 }
 
-function projection(points: readonly { lat: number; lon: number }[]): (p: { lat: number; lon: number }) => [number, number] {
+function projection(
+  points: readonly { lat: number; lon: number }[],
+): (p: { lat: number; lon: number }) => [number, number] {
   if (points.length === 0) return () => [WIDTH / 2, HEIGHT / 2];
   const lats = points.map((p) => p.lat);
   const lons = points.map((p) => p.lon);

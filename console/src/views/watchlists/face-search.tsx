@@ -51,18 +51,41 @@ export function FaceSearch() {
     <section aria-label={t('watchlists.tabs.search')}>
       <form className="panel-form" onSubmit={(e) => void submit(e)} noValidate>
         <div className="search-form__row">
-          <label className="field"><span>{t('faces.photo')}</span><input type="file" accept="image/jpeg,image/png,image/webp" onChange={(e) => setPhoto(e.target.files?.[0])} /></label>
-          <label className="field"><span>{t('checkpoints.from')}</span><input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} /></label>
-          <label className="field"><span>{t('checkpoints.to')}</span><input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} /></label>
-          <label className="field field--narrow"><span>{t('faces.minSimilarity')}</span><input inputMode="decimal" value={minSimilarity} onChange={(e) => setMinSimilarity(e.target.value)} /></label>
+          <label className="field">
+            <span>{t('faces.photo')}</span>
+            <input
+              type="file"
+              accept="image/jpeg,image/png,image/webp"
+              onChange={(e) => setPhoto(e.target.files?.[0])}
+            />
+          </label>
+          <label className="field">
+            <span>{t('checkpoints.from')}</span>
+            <input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} />
+          </label>
+          <label className="field">
+            <span>{t('checkpoints.to')}</span>
+            <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} />
+          </label>
+          <label className="field field--narrow">
+            <span>{t('faces.minSimilarity')}</span>
+            <input inputMode="decimal" value={minSimilarity} onChange={(e) => setMinSimilarity(e.target.value)} />
+          </label>
         </div>
-        {error ? <p className="form-error" role="alert">{error}</p> : null}
-        <button type="submit" className="button button--primary" disabled={busy}>{busy ? t('checkpoints.searching') : t('checkpoints.search')}</button>
+        {error ? (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        ) : null}
+        <button type="submit" className="button button--primary" disabled={busy}>
+          {busy ? t('checkpoints.searching') : t('checkpoints.search')}
+        </button>
       </form>
       {result ? (
         <>
           <p className="muted">
-            {t('faces.searched', { searched: result.searched, ms: Math.round(result.tookMs) })} · <QualityLine quality={result.queryFace.quality} />
+            {t('faces.searched', { searched: result.searched, ms: Math.round(result.tookMs) })} ·{' '}
+            <QualityLine quality={result.queryFace.quality} />
           </p>
           {result.hits.length === 0 ? (
             <EmptyState title={t('faces.noHits')} />

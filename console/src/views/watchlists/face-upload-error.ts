@@ -5,5 +5,7 @@ import { ApiError } from '../../api/api-error';
 export function faceUploadError(caught: unknown): FaceUploadError | undefined {
   if (!(caught instanceof ApiError)) return undefined;
   const body = caught.body as Partial<FaceUploadError> | undefined;
-  return body && typeof body.code === 'string' && typeof body.message === 'string' ? (body as FaceUploadError) : undefined;
+  return body && typeof body.code === 'string' && typeof body.message === 'string'
+    ? (body as FaceUploadError)
+    : undefined;
 }

@@ -36,7 +36,12 @@ export function PeopleWatchlist() {
     <section aria-label={t('watchlists.tabs.people')}>
       <div className="button-row">
         {canEdit ? (
-          <button type="button" className="button button--primary" onClick={() => setEnrolling((v) => !v)} aria-expanded={enrolling}>
+          <button
+            type="button"
+            className="button button--primary"
+            onClick={() => setEnrolling((v) => !v)}
+            aria-expanded={enrolling}
+          >
             {t('faces.enrol')}
           </button>
         ) : null}
@@ -53,7 +58,11 @@ export function PeopleWatchlist() {
           }}
         />
       ) : null}
-      {error ? <p className="form-error" role="alert">{error}</p> : null}
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
       {list.error ? (
         <EmptyState title={t('common.loadFailed')} hint={errorText(list.error, t('common.hubUnreachable'))} />
       ) : !list.data ? (
@@ -72,7 +81,11 @@ export function PeopleWatchlist() {
                       <QualityLine quality={photo.quality} />
                     </figcaption>
                     {canEdit && person.photos.length > 1 ? (
-                      <button type="button" className="button button--quiet small" onClick={() => void act(() => api.faces.removePhoto(person.id, photo.id))}>
+                      <button
+                        type="button"
+                        className="button button--quiet small"
+                        onClick={() => void act(() => api.faces.removePhoto(person.id, photo.id))}
+                      >
                         {t('common.remove')}
                       </button>
                     ) : null}
@@ -82,20 +95,37 @@ export function PeopleWatchlist() {
               <div className="person-card__body">
                 <h3>{person.name}</h3>
                 <p className="muted">
-                  {t(`faces.categories.${person.category}`)} · {t('watchlists.priority')} {person.priority} · {person.reason}
+                  {t(`faces.categories.${person.category}`)} · {t('watchlists.priority')} {person.priority} ·{' '}
+                  {person.reason}
                 </p>
                 <p className="small">
-                  <span className={person.active ? 'text-ok' : 'muted'}>{person.active ? t('watchlists.active') : person.enabled ? t('watchlists.inactive') : t('faces.disabled')}</span>{' '}
-                  · {formatDateTime(person.validFrom, locale)} – {person.validUntil ? formatDateTime(person.validUntil, locale) : t('watchlists.openEnded')}
+                  <span className={person.active ? 'text-ok' : 'muted'}>
+                    {person.active
+                      ? t('watchlists.active')
+                      : person.enabled
+                        ? t('watchlists.inactive')
+                        : t('faces.disabled')}
+                  </span>{' '}
+                  · {formatDateTime(person.validFrom, locale)} –{' '}
+                  {person.validUntil ? formatDateTime(person.validUntil, locale) : t('watchlists.openEnded')}
                   {' · '}
-                  {person.deviceIds.length === 0 ? t('faces.allCheckpoints') : t('faces.someCheckpoints', { count: person.deviceIds.length })}
+                  {person.deviceIds.length === 0
+                    ? t('faces.allCheckpoints')
+                    : t('faces.someCheckpoints', { count: person.deviceIds.length })}
                 </p>
                 {canEdit ? (
                   <div className="button-row">
-                    <button type="button" className="button" onClick={() => void act(() => api.faces.update(person.id, { enabled: !person.enabled }))}>
+                    <button
+                      type="button"
+                      className="button"
+                      onClick={() => void act(() => api.faces.update(person.id, { enabled: !person.enabled }))}
+                    >
                       {person.enabled ? t('admin.users.disable') : t('admin.users.enable')}
                     </button>
-                    <EditPriority person={person} onSave={(priority) => void act(() => api.faces.update(person.id, { priority }))} />
+                    <EditPriority
+                      person={person}
+                      onSave={(priority) => void act(() => api.faces.update(person.id, { priority }))}
+                    />
                     <label className="button">
                       {t('faces.addPhoto')}
                       <input
@@ -115,7 +145,10 @@ export function PeopleWatchlist() {
                     <button
                       type="button"
                       className="button button--danger"
-                      onClick={() => window.confirm(t('faces.confirmRemove', { name: person.name })) && void act(() => api.faces.remove(person.id))}
+                      onClick={() =>
+                        window.confirm(t('faces.confirmRemove', { name: person.name })) &&
+                        void act(() => api.faces.remove(person.id))
+                      }
                     >
                       {t('common.remove')}
                     </button>
@@ -180,7 +213,8 @@ function EnrolForm({ onDone }: { onDone: () => void }) {
     if (!reason.trim()) return setError({ message: t('watchlists.reasonRequired') });
     if (photos.length === 0) return setError({ message: t('faces.photoRequired') });
     if (idNumber && !/^[0-9A-Za-z-]*$/.test(idNumber)) return setError({ message: t('faces.idNumberInvalid') });
-    if (deviceIds.trim() && !/^[0-9]{20}(\s*,\s*[0-9]{20})*$/.test(deviceIds.trim())) return setError({ message: t('faces.deviceIdsInvalid') });
+    if (deviceIds.trim() && !/^[0-9]{20}(\s*,\s*[0-9]{20})*$/.test(deviceIds.trim()))
+      return setError({ message: t('faces.deviceIdsInvalid') });
     const form = new FormData();
     form.append('name', name.trim());
     if (idNumber) form.append('idNumber', idNumber);
@@ -198,7 +232,10 @@ function EnrolForm({ onDone }: { onDone: () => void }) {
       onDone();
     } catch (caught) {
       const refusal = faceUploadError(caught);
-      setError({ message: refusal?.message ?? errorText(caught, t('common.hubUnreachable')), quality: refusal?.quality });
+      setError({
+        message: refusal?.message ?? errorText(caught, t('common.hubUnreachable')),
+        quality: refusal?.quality,
+      });
     } finally {
       setBusy(false);
     }
@@ -207,23 +244,59 @@ function EnrolForm({ onDone }: { onDone: () => void }) {
   return (
     <form className="panel-form" onSubmit={(e) => void submit(e)} noValidate aria-label={t('faces.enrol')}>
       <div className="search-form__row">
-        <label className="field"><span>{t('faces.name')}</span><input name="name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} /></label>
-        <label className="field"><span>{t('faces.idNumber')}</span><input name="idNumber" value={idNumber} maxLength={32} onChange={(e) => setIdNumber(e.target.value)} /></label>
-        <label className="field"><span>{t('watchlists.category')}</span>
+        <label className="field">
+          <span>{t('faces.name')}</span>
+          <input name="name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>{t('faces.idNumber')}</span>
+          <input name="idNumber" value={idNumber} maxLength={32} onChange={(e) => setIdNumber(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>{t('watchlists.category')}</span>
           <select name="category" value={category} onChange={(e) => setCategory(e.target.value as WatchlistCategory)}>
-            {WATCHLIST_CATEGORIES.map((c) => <option key={c} value={c}>{t(`faces.categories.${c}`)}</option>)}
+            {WATCHLIST_CATEGORIES.map((c) => (
+              <option key={c} value={c}>
+                {t(`faces.categories.${c}`)}
+              </option>
+            ))}
           </select>
         </label>
-        <label className="field field--narrow"><span>{t('watchlists.priority')}</span>
+        <label className="field field--narrow">
+          <span>{t('watchlists.priority')}</span>
           <select value={priority} onChange={(e) => setPriority(Number(e.target.value))}>
-            {[1, 2, 3].map((p) => <option key={p} value={p}>{p}</option>)}
+            {[1, 2, 3].map((p) => (
+              <option key={p} value={p}>
+                {p}
+              </option>
+            ))}
           </select>
         </label>
-        <label className="field"><span>{t('watchlists.reason')}</span><input name="reason" value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} /></label>
-        <label className="field"><span>{t('watchlists.validUntil')}</span><input type="datetime-local" value={validUntil} onChange={(e) => setValidUntil(e.target.value)} /></label>
-        <label className="field"><span>{t('faces.deviceIds')}</span><input value={deviceIds} placeholder={t('faces.deviceIdsHint')} onChange={(e) => setDeviceIds(e.target.value)} /></label>
-        <label className="field"><span>{t('faces.photos')}</span>
-          <input name="photo" type="file" multiple accept="image/jpeg,image/png,image/webp" onChange={(e) => setPhotos([...(e.target.files ?? [])].slice(0, 10))} />
+        <label className="field">
+          <span>{t('watchlists.reason')}</span>
+          <input name="reason" value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>{t('watchlists.validUntil')}</span>
+          <input type="datetime-local" value={validUntil} onChange={(e) => setValidUntil(e.target.value)} />
+        </label>
+        <label className="field">
+          <span>{t('faces.deviceIds')}</span>
+          <input
+            value={deviceIds}
+            placeholder={t('faces.deviceIdsHint')}
+            onChange={(e) => setDeviceIds(e.target.value)}
+          />
+        </label>
+        <label className="field">
+          <span>{t('faces.photos')}</span>
+          <input
+            name="photo"
+            type="file"
+            multiple
+            accept="image/jpeg,image/png,image/webp"
+            onChange={(e) => setPhotos([...(e.target.files ?? [])].slice(0, 10))}
+          />
         </label>
       </div>
       {error ? (
