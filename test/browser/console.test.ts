@@ -75,7 +75,10 @@ describe('console', () => {
     );
     // Stored in batches: wait until the search sees them all (expect.poll is for tests, not hooks).
     for (let waited = 0; ; waited += 200) {
-      const page = (await api('GET', `/api/checkpoints/passages?plate=${encodeURIComponent(SEARCH_PLATE)}&limit=1`)) as {
+      const page = (await api(
+        'GET',
+        `/api/checkpoints/passages?plate=${encodeURIComponent(SEARCH_PLATE)}&limit=1`,
+      )) as {
         total: { value: number } | null;
       };
       if (page.total?.value === SEARCH_PASSAGES) break;
@@ -149,7 +152,9 @@ describe('console', () => {
     await expect.poll(() => adminDetail.getByTestId('detail-state').textContent()).toBe('待认领');
 
     await card(operator, alertId).getByRole('button', { name: '当场认领' }).click();
-    await expect.poll(() => card(admin, alertId).locator('.state-badge').textContent(), { timeout: 10_000 }).toBe('已认领');
+    await expect
+      .poll(() => card(admin, alertId).locator('.state-badge').textContent(), { timeout: 10_000 })
+      .toBe('已认领');
     await expect.poll(() => adminDetail.getByTestId('detail-state').textContent()).toBe('已认领');
     await expect.poll(() => adminDetail.getByTestId('alert-trail').textContent()).toContain('认领');
     expect(await card(admin, alertId).textContent()).toContain('王值班');
@@ -209,7 +214,11 @@ describe('console', () => {
 
     await admin.goto(`${hub.httpUrl}/#/dashboards`);
     await admin.getByTestId('chart-vehicles').locator('.recharts-line').first().waitFor({ timeout: 15_000 });
-    await admin.getByTestId('chart-alert-severity').locator('.recharts-bar-rectangle').first().waitFor({ timeout: 15_000 });
+    await admin
+      .getByTestId('chart-alert-severity')
+      .locator('.recharts-bar-rectangle')
+      .first()
+      .waitFor({ timeout: 15_000 });
     await saveScreenshot(admin, 'dashboards-zh-CN');
 
     await admin.goto(`${hub.httpUrl}/#/admin`);
@@ -225,11 +234,19 @@ describe('console', () => {
     await form.locator('input[name="reason"]').fill('走失老人，家属报案');
     await form.locator('select[name="category"]').selectOption('missing');
 
-    await form.locator('input[name="photo"]').setInputFiles({ name: 'not-a-photo.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('plain text, not an image') });
+    await form
+      .locator('input[name="photo"]')
+      .setInputFiles({
+        name: 'not-a-photo.jpg',
+        mimeType: 'image/jpeg',
+        buffer: Buffer.from('plain text, not an image'),
+      });
     await form.getByRole('button', { name: '登记人员' }).click();
     await form.getByTestId('enrol-error').waitFor({ timeout: 20_000 });
 
-    await form.locator('input[name="photo"]').setInputFiles({ name: 'person.jpg', mimeType: 'image/jpeg', buffer: await enrolmentPhoto() });
+    await form
+      .locator('input[name="photo"]')
+      .setInputFiles({ name: 'person.jpg', mimeType: 'image/jpeg', buffer: await enrolmentPhoto() });
     await form.getByRole('button', { name: '登记人员' }).click();
     const person = admin.getByTestId('people').locator('.person-card', { hasText: '测试人员甲' });
     await person.waitFor({ timeout: 30_000 });

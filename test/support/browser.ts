@@ -40,7 +40,11 @@ export interface LaunchOptions {
 
 /** Starts Chromium with a fresh, in-memory profile, so no state leaks from one test file to the next. */
 export async function launchBrowser(options: LaunchOptions = {}): Promise<BrowserSession> {
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS });
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
   const contextOptions = {
     viewport: options.viewport ?? { width: 1600, height: 900 },
     locale: options.locale ?? 'zh-CN',
