@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { makeDeviceId, type DeviceRegistration, type PassageEventPayload, type RegistryImport } from '@citywatch/protocol';
+import {
+  makeDeviceId,
+  type DeviceRegistration,
+  type PassageEventPayload,
+  type RegistryImport,
+} from '@citywatch/protocol';
 
 /** A small estate: one checkpoint site with two lanes, each read by its own ANPR device. */
 export function smallEstate(serialBase = 1): RegistryImport & { laneDevices: string[] } {

@@ -27,6 +27,7 @@ export async function createTestDatabase(serverUrl = MACHINE_POSTGRES_URL): Prom
   } catch (error) {
     throw new Error(
       `the integration tests need the machine's PostgreSQL at ${serverUrl} (set TEST_POSTGRES_URL): ${(error as Error).message}`,
+      { cause: error },
     );
   }
   await admin.query(`CREATE DATABASE ${name}`);
