@@ -234,13 +234,11 @@ describe('console', () => {
     await form.locator('input[name="reason"]').fill('走失老人，家属报案');
     await form.locator('select[name="category"]').selectOption('missing');
 
-    await form
-      .locator('input[name="photo"]')
-      .setInputFiles({
-        name: 'not-a-photo.jpg',
-        mimeType: 'image/jpeg',
-        buffer: Buffer.from('plain text, not an image'),
-      });
+    await form.locator('input[name="photo"]').setInputFiles({
+      name: 'not-a-photo.jpg',
+      mimeType: 'image/jpeg',
+      buffer: Buffer.from('plain text, not an image'),
+    });
     await form.getByRole('button', { name: '登记人员' }).click();
     await form.getByTestId('enrol-error').waitFor({ timeout: 20_000 });
 

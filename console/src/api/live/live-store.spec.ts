@@ -1,4 +1,4 @@
-import type { DeviceStatusChange, LivePassage } from '@citywatch/protocol';
+import type { AlertChange, AlertRecord, DeviceStatusChange, LivePassage } from '@citywatch/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LiveStore } from './live-store';
 
@@ -92,5 +92,31 @@ describe('LiveStore', () => {
     store.setConnection({ state: 'reconnecting', attempt: 2 });
     expect(listener).toHaveBeenCalledTimes(1);
     expect(store.get('connection')).toEqual({ state: 'reconnecting', attempt: 2 });
+  });
+
+  it('applies a storm of alert changes once per flush, keeps each alert at its latest seq and counts critical raises', () => {
+    const store = makeStore();
+    const listener = vi.fn();
+    store.subscribe('alerts', listener);
+    const record = (id: number, seq: number, severity: 'critical' | 'minor') =>
+      ({ id: String(id), seq, severity, state: 'new' }) as AlertRecord;
+    for (let n = 1; n <= 300; n += 1) {
+      const id = (n % 5) + 1;
+      store.receiveAlertChange({
+        kind: n <= 5 ? 'raised' : 'repeated',
+        alert: record(id, n, id === 1 ? 'critical' : 'minor'),
+      } as AlertChange);
+    }
+    vi.advanceTimersByTime(200);
+    expect(listener).toHaveBeenCalledTimes(1);
+    const { items, lastSeq } = store.get('alerts');
+    expect(items.map((a) => a.id)).toEqual(['5', '4', '3', '2', '1']);
+    expect(items.every((a) => a.seq > 295)).toBe(true);
+    expect(lastSeq).toBe(300);
+    expect(store.get('criticalRaised')).toBe(1);
+
+    // A catch-up answer older than what was pushed does not roll an alert back.
+    store.receiveAlerts([record(5, 10, 'minor')], 300);
+    expect(store.get('alerts').byId.get('5')?.seq).toBe(299);
   });
 });

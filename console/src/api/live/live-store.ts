@@ -53,28 +53,20 @@ export class LiveStore {
   });
   private readonly passageFeed: BufferedFeed<LivePassage>;
   private readonly deviceStatusFeed: BufferedFeed<DeviceStatusChange>;
-  private readonly alertFeed: BufferedFeed<AlertChange>;
   private readonly alertWindow: number;
+  private readonly flushIntervalMs: number;
+  /**
+   * Alert changes since the last flush, coalesced by alert (the highest seq wins): a storm of repeats costs one
+   * entry per alert, and unlike passages no alert is ever dropped on the way to the wall.
+   */
+  private pendingAlerts = new Map<string, AlertRecord>();
+  private pendingCritical = 0;
+  private alertTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: LiveStoreOptions = DEFAULT_LIVE_STORE_OPTIONS) {
     const { flushIntervalMs, passageWindow, deviceStatusWindow, alertWindow } = options;
     this.alertWindow = alertWindow;
-    this.alertFeed = new BufferedFeed({
-      flushIntervalMs,
-      // Changes beyond this in one interval are dropped here; the catch-up after a reconnect has them all.
-      maxPending: alertWindow * 4,
-      onFlush: (changes) => {
-        this.topics.update('alerts', (window) =>
-          applyAlerts(
-            window,
-            changes.map((change) => change.alert),
-            alertWindow,
-          ),
-        );
-        const critical = changes.filter((c) => c.kind === 'raised' && c.alert.severity === 'critical').length;
-        if (critical > 0) this.topics.update('criticalRaised', (count) => count + critical);
-      },
-    });
+    this.flushIntervalMs = flushIntervalMs;
     this.passageFeed = new BufferedFeed({
       flushIntervalMs,
       maxPending: passageWindow,
@@ -109,7 +101,26 @@ export class LiveStore {
 
   /** A pushed change; applied with the others that arrive within the flush interval. */
   receiveAlertChange(change: AlertChange): void {
-    this.alertFeed.push(change);
+    const held = this.pendingAlerts.get(change.alert.id);
+    if (!held || held.seq < change.alert.seq) this.pendingAlerts.set(change.alert.id, change.alert);
+    if (change.kind === 'raised' && change.alert.severity === 'critical') this.pendingCritical += 1;
+    this.alertTimer ??= setTimeout(() => this.flushAlerts(), this.flushIntervalMs);
+  }
+
+  /** Hands the pending alert changes to the wall at once. */
+  flushAlerts(): void {
+    clearTimeout(this.alertTimer);
+    this.alertTimer = undefined;
+    if (this.pendingAlerts.size > 0) {
+      const records = [...this.pendingAlerts.values()];
+      this.pendingAlerts = new Map();
+      this.topics.update('alerts', (window) => applyAlerts(window, records, this.alertWindow));
+    }
+    if (this.pendingCritical > 0) {
+      const critical = this.pendingCritical;
+      this.pendingCritical = 0;
+      this.topics.update('criticalRaised', (count) => count + critical);
+    }
   }
 
   /** Alerts from a list or a catch-up, applied at once; `upToSeq` is how far the catch-up reached. */
@@ -130,6 +141,7 @@ export class LiveStore {
   dispose(): void {
     this.passageFeed.dispose();
     this.deviceStatusFeed.dispose();
-    this.alertFeed.dispose();
+    clearTimeout(this.alertTimer);
+    this.pendingAlerts.clear();
   }
 }
