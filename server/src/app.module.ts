@@ -16,7 +16,19 @@ export class AppModule {
   static forRoot(parts: PlatformParts): DynamicModule {
     return {
       module: AppModule,
-      imports: [PlatformModule.forRoot(parts), AuditModule, AuthModule, DevicesModule, IngestModule, CheckpointsModule, FacesModule, AlertsModule, RealtimeModule, HealthModule, StorageModule],
+      imports: [
+        PlatformModule.forRoot(parts),
+        AuditModule,
+        AuthModule,
+        DevicesModule,
+        IngestModule,
+        CheckpointsModule,
+        FacesModule,
+        AlertsModule,
+        RealtimeModule,
+        HealthModule,
+        StorageModule,
+      ],
     };
   }
 }

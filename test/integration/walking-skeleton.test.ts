@@ -58,7 +58,11 @@ describe.each(BACKENDS)('one passage end to end on $name', (backend) => {
       });
     });
 
-    const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${deviceId}`, clean: true, ...login(deviceId) });
+    const device = await mqtt.connectAsync(hub.mqttUrl, {
+      clientId: `device-${deviceId}`,
+      clean: true,
+      ...login(deviceId),
+    });
     await device.publishAsync(topics.event(deviceId, 'passage'), encodeMessage('passage', event), { qos: 1 });
     await device.endAsync();
 
@@ -87,7 +91,11 @@ describe.each(BACKENDS)('one passage end to end on $name', (backend) => {
     const topics = new TopicScheme(hub.topicRoot);
     const deviceId = estate.laneDevices[1]!;
     const database = hub.hub.app.get<Database>(DATABASE);
-    const device = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${deviceId}`, clean: true, ...login(deviceId) });
+    const device = await mqtt.connectAsync(hub.mqttUrl, {
+      clientId: `device-${deviceId}`,
+      clean: true,
+      ...login(deviceId),
+    });
     const events = Array.from({ length: 50 }, () => passage(deviceId, { laneNo: 2, direction: 'S' }));
     for (const event of events) {
       await device.publishAsync(topics.event(deviceId, 'passage'), encodeMessage('passage', event), { qos: 1 });

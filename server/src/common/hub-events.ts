@@ -3,7 +3,10 @@ import { Injectable } from '@nestjs/common';
 import type { AlertChange, DeviceStatusChange, IncidentEventPayload, LivePassage } from '@citywatch/protocol';
 
 /** An incident the ingest pipeline committed (inline image left out). */
-export type StoredIncident = Omit<IncidentEventPayload, 'v' | 'imageJpegBase64'> & { storedAt: string; hasImage: boolean };
+export type StoredIncident = Omit<IncidentEventPayload, 'v' | 'imageJpegBase64'> & {
+  storedAt: string;
+  hasImage: boolean;
+};
 
 /** A face capture the ingest pipeline committed (the crop itself stays in the database). */
 export interface StoredFaceCapture {

@@ -71,15 +71,11 @@ export class IngestService implements OnModuleDestroy {
       this.announceFaces(items, stored);
       return stored.length;
     });
-    this.incidents = this.eventQueue(
-      'incident',
-      batching,
-      async (items) => {
-        const stored = await this.events.insertIncidents(items);
-        this.announceIncidents(items, stored);
-        return stored.length;
-      },
-    );
+    this.incidents = this.eventQueue('incident', batching, async (items) => {
+      const stored = await this.events.insertIncidents(items);
+      this.announceIncidents(items, stored);
+      return stored.length;
+    });
     this.deadLetters = new WriteBatcher<DeadLetter>({
       name: 'dead_letters',
       ...batching,
@@ -231,7 +227,12 @@ export class IngestService implements OnModuleDestroy {
       const at = storedAt.get(face.eventId);
       if (at === undefined) continue;
       storedAt.delete(face.eventId);
-      this.hubEvents.emit('face.stored', { eventId: face.eventId, deviceId: face.deviceId, shotTime: face.shotTime, storedAt: at });
+      this.hubEvents.emit('face.stored', {
+        eventId: face.eventId,
+        deviceId: face.deviceId,
+        shotTime: face.shotTime,
+        storedAt: at,
+      });
     }
   }
 

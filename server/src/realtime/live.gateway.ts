@@ -46,7 +46,9 @@ export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnModule
   afterInit(): void {
     this.server.use(this.authenticator.middleware());
     this.unsubscribe.push(
-      this.events.on('passage.stored', (passage) => this.server.to(roleRooms(PASSAGE_VIEWERS)).emit('passage:new', passage)),
+      this.events.on('passage.stored', (passage) =>
+        this.server.to(roleRooms(PASSAGE_VIEWERS)).emit('passage:new', passage),
+      ),
       this.events.on('auth.sessions_revoked', ({ sessionIds }) => {
         if (sessionIds.length > 0) this.server.in(sessionIds.map((id) => `session:${id}`)).disconnectSockets(true);
       }),

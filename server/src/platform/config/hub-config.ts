@@ -234,7 +234,8 @@ export const HubEnvironment = Type.Object({
   }),
   FACE_MATCH_THRESHOLDS: Type.String({
     default: 'wanted=0.97,missing=0.97,at_risk=0.97,vip=0.97,other=0.97',
-    pattern: '^((wanted|missing|at_risk|vip|other)=[01](\\.[0-9]{1,4})?)(,(wanted|missing|at_risk|vip|other)=[01](\\.[0-9]{1,4})?)*$',
+    pattern:
+      '^((wanted|missing|at_risk|vip|other)=[01](\\.[0-9]{1,4})?)(,(wanted|missing|at_risk|vip|other)=[01](\\.[0-9]{1,4})?)*$',
     description: 'cosine similarity from which a watchlist candidate is a hit and raises an alert, per category',
   }),
   FACE_ALERT_MERGE_MINUTES: Type.Number({
