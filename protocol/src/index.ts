@@ -12,3 +12,4 @@ export * from './api/auth';
 export * from './api/alerts';
 export * from './api/checkpoints';
 export * from './api/faces';
+export * from './api/devices';

@@ -12,7 +12,7 @@ import {
 import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { DevicesService } from '../../server/src/devices/devices.service';
 import { BACKENDS } from '../support/backends';
-import { smallEstate } from '../support/fixtures';
+import { passage, smallEstate } from '../support/fixtures';
 import { adminHeaders, adminToken, registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
 
 describe.each(BACKENDS)('device online state on $name', (backend) => {
@@ -89,6 +89,36 @@ describe.each(BACKENDS)('device online state on $name', (backend) => {
       { online: true, reason: 'startup' },
       { online: false, reason: 'last_will' },
     ]);
+  });
+
+  it("lists a device's status history and recent events through the API", async () => {
+    const headers = await adminHeaders(hub.httpUrl);
+    const history = (await (
+      await fetch(`${hub.httpUrl}/api/devices/${deviceA}/history?limit=10`, { headers })
+    ).json()) as { online: boolean; reason: string }[];
+    expect(history.map((entry) => [entry.online, entry.reason])).toEqual([
+      [false, 'last_will'],
+      [true, 'startup'],
+    ]);
+
+    const topics = new TopicScheme(hub.topicRoot);
+    const client = await mqtt.connectAsync(hub.mqttUrl, { clientId: `device-${deviceA}-events`, clean: true });
+    const event = passage(deviceA, { plateNo: '黑A55E77' });
+    await client.publishAsync(topics.event(deviceA, 'passage'), encodeMessage('passage', event), { qos: 1 });
+    await client.endAsync();
+    await expect
+      .poll(async () => {
+        const response = await fetch(`${hub.httpUrl}/api/devices/${deviceA}/events`, { headers });
+        return (await response.json()) as { events: { eventId: string; label: string }[]; lastHourCounts: object };
+      })
+      .toMatchObject({
+        events: [{ eventId: event.eventId, kind: 'passage', label: '黑A55E77' }],
+        lastHourCounts: { passage: 1, face: 0, incident: 0 },
+      });
+    const bad = await fetch(`${hub.httpUrl}/api/devices/${deviceA}/events?limit=100000`, { headers });
+    expect(bad.status).toBe(400);
+    const unknown = await fetch(`${hub.httpUrl}/api/devices/23010800001219999999/history`, { headers });
+    expect(unknown.status).toBe(404);
   });
 
   it('comes online with a heartbeat and goes offline after its interval times the missed count', async () => {

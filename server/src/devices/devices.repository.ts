@@ -1,24 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DeviceKind, DeviceRegistration, HeartbeatPayload, TollgateRegistration } from '@citywatch/protocol';
+import type {
+  DeviceActivity,
+  DeviceEventSummary,
+  DeviceKind,
+  DeviceRecord,
+  DeviceRegistration,
+  DeviceStatusEntry,
+  HeartbeatPayload,
+  TollgateRegistration,
+} from '@citywatch/protocol';
 import { DATABASE, type Database, type Queryable } from '../platform/database/database';
 
-export interface DeviceRecord {
-  id: string;
-  name: string;
-  kind: DeviceKind;
-  lat: number;
-  lon: number;
-  place: string;
-  area: string;
-  tollgateId: string | null;
-  laneNo: number | null;
-  hasLoudspeaker: boolean;
-  heartbeatIntervalS: number;
-  online: boolean;
-  stateChangedAt: string | null;
-  lastSeenAt: string | null;
-  lastHeartbeatAt: string | null;
-}
+export type { DeviceRecord };
 
 interface DeviceRow {
   id: string;
@@ -226,6 +219,43 @@ export class DevicesRepository {
         reason: 'heartbeat_timeout',
       }));
     });
+  }
+
+  async statusHistory(deviceId: string, limit: number): Promise<DeviceStatusEntry[]> {
+    const result = await this.database.query<{ at: Date; online: boolean; reason: DeviceStatusEntry['reason'] }>(
+      `SELECT at, online, reason FROM device_status_changes WHERE device_id = $1 ORDER BY at DESC LIMIT $2`,
+      [deviceId, limit],
+    );
+    return result.rows.map((row) => ({ at: new Date(row.at).toISOString(), online: row.online, reason: row.reason }));
+  }
+
+  /** The device's newest events of every kind (each read through its device + time index), and the last hour's counts. */
+  async recentActivity(deviceId: string, limit: number, now: Date): Promise<DeviceActivity> {
+    const hourAgo = new Date(now.getTime() - 3_600_000).toISOString();
+    const sources = [
+      { kind: 'passage', table: 'passages', time: 'pass_time', label: 'plate_no' },
+      { kind: 'face', table: 'face_captures', time: 'shot_time', label: 'NULL::text' },
+      { kind: 'incident', table: 'incidents', time: 'at', label: 'kind' },
+    ] as const;
+    const events: DeviceEventSummary[] = [];
+    const lastHourCounts = { passage: 0, face: 0, incident: 0 };
+    for (const source of sources) {
+      const recent = await this.database.query<{ event_id: string; at: Date; label: string | null }>(
+        `SELECT event_id, ${source.time} AS at, ${source.label} AS label FROM ${source.table}
+         WHERE device_id = $1 ORDER BY ${source.time} DESC LIMIT $2`,
+        [deviceId, limit],
+      );
+      for (const row of recent.rows) {
+        events.push({ kind: source.kind, eventId: row.event_id, at: new Date(row.at).toISOString(), label: row.label });
+      }
+      const counted = await this.database.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${source.table} WHERE device_id = $1 AND ${source.time} >= $2`,
+        [deviceId, hourAgo],
+      );
+      lastHourCounts[source.kind] = Number(counted.rows[0]?.n ?? 0);
+    }
+    events.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+    return { events: events.slice(0, limit), lastHourCounts };
   }
 
   async knownIds(ids: readonly string[]): Promise<Map<string, DeviceKind>> {

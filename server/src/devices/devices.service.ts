@@ -76,6 +76,14 @@ export class DevicesService implements OnModuleInit, OnModuleDestroy {
     return this.repository.find(id);
   }
 
+  statusHistory(id: string, limit: number) {
+    return this.repository.statusHistory(id, limit);
+  }
+
+  recentActivity(id: string, limit: number) {
+    return this.repository.recentActivity(id, limit, new Date());
+  }
+
   /** Whether the device is registered; asks the database on a miss (another replica may have registered it). */
   async isKnown(deviceId: string): Promise<boolean> {
     if (this.known.has(deviceId)) return true;

@@ -4,6 +4,8 @@ import {
   DEVICE_ID_PATTERN,
   ROLES,
   RegistryImport,
+  type DeviceActivity,
+  type DeviceStatusEntry,
   type RegistryImportResult,
   type SessionUser,
 } from '@citywatch/protocol';
@@ -12,6 +14,12 @@ import { DeviceCredentialsService } from '../auth/device-credentials.service';
 import { TypeBoxPipe } from '../common/typebox-validation.pipe';
 import { DevicesService } from './devices.service';
 import type { DeviceRecord } from './devices.repository';
+
+const DeviceIdParam = Type.String({ pattern: DEVICE_ID_PATTERN });
+const LimitQuery = Type.Object(
+  { limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) },
+  { additionalProperties: false },
+);
 
 const DeviceListQuery = Type.Object(
   {
@@ -54,11 +62,31 @@ export class RegistryController {
 
   @Get('devices/:id')
   @Roles(...ROLES)
-  async get(
-    @Param('id', new TypeBoxPipe(Type.String({ pattern: DEVICE_ID_PATTERN }))) id: string,
-  ): Promise<DeviceRecord> {
+  async get(@Param('id', new TypeBoxPipe(DeviceIdParam)) id: string): Promise<DeviceRecord> {
     const device = await this.devices.find(id);
     if (!device) throw new NotFoundException(`device ${id} is not registered`);
     return device;
+  }
+
+  /** Online/offline changes, newest first. */
+  @Get('devices/:id/history')
+  @Roles(...ROLES)
+  async history(
+    @Param('id', new TypeBoxPipe(DeviceIdParam)) id: string,
+    @Query(new TypeBoxPipe(LimitQuery, { convert: true })) query: Static<typeof LimitQuery>,
+  ): Promise<DeviceStatusEntry[]> {
+    await this.get(id);
+    return this.devices.statusHistory(id, query.limit);
+  }
+
+  /** Newest events of every kind with plates and incident kinds (no images), and the last hour's counts. */
+  @Get('devices/:id/events')
+  @Roles('admin', 'operator', 'traffic_police')
+  async events(
+    @Param('id', new TypeBoxPipe(DeviceIdParam)) id: string,
+    @Query(new TypeBoxPipe(LimitQuery, { convert: true })) query: Static<typeof LimitQuery>,
+  ): Promise<DeviceActivity> {
+    await this.get(id);
+    return this.devices.recentActivity(id, query.limit);
   }
 }
