@@ -46,9 +46,9 @@ export async function startInProcessHub(env: Record<string, string> = {}): Promi
   const dataDir = env.DATA_DIR ? undefined : mkdtempSync(join(tmpdir(), 'citywatch-hub-'));
   // Loaded here, not at the top, so scripts that only start hub processes (benchmarks under tsx) never
   // compile the hub's decorated sources.
-  const { loadHubConfig } = await import('../../server/src/platform/config/hub-config');
-  const { createLogger } = await import('../../server/src/platform/logging/logger');
-  const { startHub: startHubInProcess } = await import('../../server/src/hub');
+  const { loadHubConfig } = await import('../../server/src/platform/config/hub-config.js');
+  const { createLogger } = await import('../../server/src/platform/logging/logger.js');
+  const { startHub: startHubInProcess } = await import('../../server/src/hub.js');
   const config = loadHubConfig({
     EMBEDDED_MQTT_PORT: '0',
     EMBEDDED_MQTT_HOST: '127.0.0.1',
@@ -79,7 +79,7 @@ export interface HubProcess extends HubUnderTest {
 
 /** Starts the built hub (`server/dist/main.js`) as a child process, on embedded defaults unless env says otherwise. */
 export async function startHub(
-  options: { env?: Record<string, string>; keepDataDir?: boolean } = {},
+  options: { env?: Record<string, string>; keepDataDir?: boolean; nodeArgs?: string[] } = {},
 ): Promise<HubProcess> {
   const dataDir = options.env?.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'citywatch-hub-'));
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), HUB_ENTRY], {
