@@ -7,6 +7,7 @@ import {
   encodeMessage,
   makeDeviceId,
   type AlertAction,
+  type AlertHourlySeries,
   type AlertOperationReply,
   type AlertRecord,
   type AlertRefusal,
@@ -451,6 +452,51 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
     } finally {
       watcher.socket.disconnect();
     }
+  });
+
+  it("lists a device's alerts, and counts alerts per hour by type and severity", async () => {
+    const camera = makeDeviceId({ kind: 'hd_camera', serial: 7301 });
+    const raised = [];
+    for (const severity of ['info', 'info', 'major'] as const) {
+      raised.push(await alerts.raise(raiseInput({ type: 'other', severity, deviceId: camera })));
+    }
+    await alerts.raise(
+      raiseInput({ type: 'other', severity: 'info', deviceId: makeDeviceId({ kind: 'hd_camera', serial: 7302 }) }),
+    );
+    const ofDevice = await api<AlertRecord[]>(hub.httpUrl, viewer, 'GET', `/api/alerts?deviceId=${camera}`);
+    expect(ofDevice.status).toBe(200);
+    expect(ofDevice.body.map((a) => a.id)).toEqual(raised.map((a) => a.id).reverse());
+    expect((await api(hub.httpUrl, viewer, 'GET', '/api/alerts?deviceId=not-a-device')).status).toBe(400);
+
+    // One alert of the device handed to the water department: its members count that one only.
+    await alerts.claim(raised[2]!.id, { actor: operatorA.user });
+    await alerts.assign(raised[2]!.id, { departmentId: 'water', deadline: inAnHour() }, { actor: operatorA.user });
+    const hour = Math.floor(Date.parse(raised[0]!.firstSeenAt) / 3_600_000) * 3_600_000;
+    const range = `from=${new Date(hour - 3_600_000).toISOString()}&to=${new Date(hour + 7_200_000).toISOString()}`;
+    const series = await api<AlertHourlySeries>(hub.httpUrl, viewer, 'GET', `/api/alerts/hourly?${range}`);
+    expect(series.status, JSON.stringify(series.body)).toBe(200);
+    expect(series.body.timeZone).toBe('Asia/Shanghai');
+    const other = series.body.rows.filter((row) => row.type === 'other');
+    expect(other.map((row) => Date.parse(row.hour))).toEqual(other.map(() => hour));
+    expect(other.map((row) => [row.severity, row.count])).toEqual([
+      ['info', 3],
+      ['major', 1],
+    ]);
+    const member = await makeUser(hub.httpUrl, admin, 'department_member', 'water');
+    const own = await api<AlertHourlySeries>(hub.httpUrl, member, 'GET', `/api/alerts/hourly?${range}`);
+    expect(own.body.rows.filter((row) => row.type === 'other').map((row) => [row.severity, row.count])).toEqual([
+      ['major', 1],
+    ]);
+
+    const refused = await api<AlertRefusal>(
+      hub.httpUrl,
+      viewer,
+      'GET',
+      `/api/alerts/hourly?from=2026-01-01T00:00:00Z&to=2026-02-15T00:00:00Z`,
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toMatch(/31 days/);
+    expect((await api(hub.httpUrl, viewer, 'GET', '/api/alerts/hourly?from=2026-01-01T00:00:00Z')).status).toBe(400);
   });
 
   it('counts per department and period: by type and severity, claim and resolve times, overdue, false alarms per rule', async () => {

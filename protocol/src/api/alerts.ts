@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { DEVICE_ID_PATTERN } from '../device-id';
 import { Timestamp, withDescription } from '../payloads/common';
 
 /** Alerts: what operators claim on the spot, hand to a department with a deadline, and close. */
@@ -22,10 +23,17 @@ export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 export const ALERT_STATES = ['new', 'claimed', 'assigned', 'resolved', 'false_alarm'] as const;
 export type AlertState = (typeof ALERT_STATES)[number];
 
+/**
+ * What an evidence image is; the console captions these (others are shown with their label as is). A face
+ * alert shows the capture beside the enrolled photo; passage images are labelled by their kind.
+ */
+export const ALERT_IMAGE_LABELS = ['capture', 'enrolled', 'scene', 'plate', 'vehicle'] as const;
+export type AlertImageLabel = (typeof ALERT_IMAGE_LABELS)[number];
+
 /** Evidence shown side by side in the console; every field optional, by alert type. */
 export interface AlertEvidence {
-  /** Images by URL on the hub (`/api/...`), each with a label such as "capture" or "enrolled". */
-  images?: { label: string; url: string }[];
+  /** Images by URL on the hub (`/api/...`), each with one of ALERT_IMAGE_LABELS. */
+  images?: { label: AlertImageLabel; url: string }[];
   /** Face match similarity, 0..1, and the rank among candidates. */
   similarity?: number;
   rank?: number;
@@ -202,6 +210,7 @@ export const AlertListQuery = Type.Object(
     severity: Type.Optional(Type.Union(ALERT_SEVERITIES.map((s) => Type.Literal(s)))),
     departmentId: Type.Optional(Type.String({ maxLength: 64 })),
     area: Type.Optional(Type.String({ maxLength: 100 })),
+    deviceId: Type.Optional(Type.String({ pattern: DEVICE_ID_PATTERN, description: 'alerts of this device' })),
     /** Newest first, below this seq (paging). */
     beforeSeq: Type.Optional(Type.Integer({ minimum: 1 })),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
@@ -290,4 +299,33 @@ export interface AlertStats {
   timeZone: string;
   departments: DepartmentPeriodStats[];
   rules: RulePeriodStats[];
+}
+
+/** The longest range `GET /api/alerts/hourly` covers. */
+export const ALERT_HOURLY_MAX_DAYS = 31;
+
+export const AlertHourlyQuery = Type.Object(
+  {
+    from: withDescription(Timestamp, 'start (inclusive), ISO 8601'),
+    to: withDescription(Timestamp, `end (exclusive); after from, at most ${ALERT_HOURLY_MAX_DAYS} days later`),
+  },
+  { additionalProperties: false },
+);
+export type AlertHourlyQuery = Static<typeof AlertHourlyQuery>;
+
+/** Alerts of one type and severity raised in one hour. */
+export interface AlertHourlyCount {
+  /** Start of the hour (in the statistics time zone), ISO 8601. */
+  hour: string;
+  type: AlertType;
+  severity: AlertSeverity;
+  count: number;
+}
+
+/** `GET /api/alerts/hourly`: alerts raised (first seen) per hour by type and severity; empty hours left out. */
+export interface AlertHourlySeries {
+  from: string;
+  to: string;
+  timeZone: string;
+  rows: AlertHourlyCount[];
 }

@@ -1,4 +1,23 @@
-import type { DeviceKind } from '../device-id';
+import { Type, type Static } from '@sinclair/typebox';
+import { DEVICE_KINDS, type DeviceKind } from '../device-id';
+
+/** `GET /api/devices`: every filter optional. */
+export const DeviceListQuery = Type.Object(
+  {
+    kind: Type.Optional(Type.Union(DEVICE_KINDS.map((k) => Type.Literal(k)))),
+    area: Type.Optional(Type.String({ maxLength: 100 })),
+    online: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type DeviceListQuery = Static<typeof DeviceListQuery>;
+
+/** `GET /api/devices/:id/history` and `…/events`: how many entries, newest first. */
+export const DeviceEntriesQuery = Type.Object(
+  { limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) },
+  { additionalProperties: false },
+);
+export type DeviceEntriesQuery = Static<typeof DeviceEntriesQuery>;
 
 /** A registered device as the REST API returns it (`GET /api/devices`, `GET /api/devices/:id`). */
 export interface DeviceRecord {

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import {
+  AlertHourlyQuery,
   AlertListQuery,
   AlertStatsQuery,
   AssignAlertBody,
@@ -9,6 +10,7 @@ import {
   ReopenAlertBody,
   ResolveAlertBody,
   type AlertComment,
+  type AlertHourlySeries,
   type AlertRecord,
   type AlertStats,
   type AlertTrailEntry,
@@ -46,6 +48,15 @@ export class AlertsController {
     @CurrentUser() user?: SessionUser,
   ): Promise<AlertStats> {
     return this.alerts.stats(query, user);
+  }
+
+  @Get('hourly')
+  @Roles(...EVERYONE)
+  hourly(
+    @Query(new TypeBoxPipe(AlertHourlyQuery, { convert: true })) query: AlertHourlyQuery,
+    @CurrentUser() user?: SessionUser,
+  ): Promise<AlertHourlySeries> {
+    return this.alerts.hourly(query, user);
   }
 
   @Get(':id')

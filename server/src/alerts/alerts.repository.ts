@@ -328,6 +328,7 @@ export class AlertsRepository {
     if (query.severity) add('a.severity = ?', query.severity);
     if (query.departmentId) add('a.department_id = ?', query.departmentId);
     if (query.area) add('a.area = ?', query.area);
+    if (query.deviceId) add('a.device_id = ?', query.deviceId);
     if (query.beforeSeq) add('a.seq < ?', query.beforeSeq);
     params.push(query.limit);
     const result = await this.database.query<AlertRow>(
@@ -466,6 +467,23 @@ export class AlertsRepository {
     return result.rows;
   }
 
+  /**
+   * Alerts first seen in [from, to) per hour of the time zone, type and severity; `departmentId` null: all
+   * departments (and none), otherwise that department's alone.
+   */
+  async hourlyCounts(params: HourlyParams): Promise<HourlyRow[]> {
+    const result = await this.database.query<HourlyRow>(
+      `SELECT (date_trunc('hour', a.first_seen_at AT TIME ZONE $1) AT TIME ZONE $1) AS hour,
+              a.type, a.severity, count(*)::int AS count
+       FROM alerts a
+       WHERE a.first_seen_at >= $2::timestamptz AND a.first_seen_at < $3::timestamptz
+         AND ($4::boolean OR a.department_id = $5)
+       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      [params.timeZone, params.from, params.to, params.departmentId === undefined, params.departmentId ?? null],
+    );
+    return result.rows;
+  }
+
   /** Per period and rule: alerts, false alarms, closed alerts. */
   async ruleStats(
     params: StatsParams,
@@ -498,6 +516,21 @@ export interface StatsParams {
   to: string;
   now: string;
   departmentId: string | null;
+}
+
+export interface HourlyParams {
+  timeZone: string;
+  from: string;
+  to: string;
+  /** Only this department's alerts (null: none); undefined: every alert. */
+  departmentId?: string | null;
+}
+
+export interface HourlyRow {
+  hour: Date;
+  type: AlertType;
+  severity: AlertSeverity;
+  count: number;
 }
 
 export interface DepartmentStatsRow {

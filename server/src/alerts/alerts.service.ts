@@ -1,11 +1,14 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit, Optional } from '@nestjs/common';
 import {
+  ALERT_HOURLY_MAX_DAYS,
   ALERT_SEVERITIES,
   ALERT_TYPES,
   type AlertAction,
   type AlertChange,
   type AlertChangeKind,
   type AlertComment,
+  type AlertHourlyQuery,
+  type AlertHourlySeries,
   type AlertListQuery,
   type AlertRecord,
   type AlertSeverity,
@@ -352,6 +355,38 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
         total: row.total,
         falseAlarms: row.false_alarms,
         falseAlarmRate: row.closed === 0 ? null : Math.round((row.false_alarms / row.closed) * 1000) / 1000,
+      })),
+    };
+  }
+
+  /** Alerts first seen per hour (in ALERT_STATS_TIME_ZONE) by type and severity; a department sees its own. */
+  async hourly(query: AlertHourlyQuery, actor: Actor | undefined): Promise<AlertHourlySeries> {
+    const from = Date.parse(query.from);
+    const to = Date.parse(query.to);
+    const invalid = (message: string) => refuse({ status: 400, code: 'invalid', message });
+    if (Number.isNaN(from)) invalid(`from: "${query.from}" is not a real date and time`);
+    if (Number.isNaN(to)) invalid(`to: "${query.to}" is not a real date and time`);
+    if (to <= from) invalid('to must be after from');
+    if (to - from > ALERT_HOURLY_MAX_DAYS * 86_400_000) {
+      invalid(`the hourly series covers at most ${ALERT_HOURLY_MAX_DAYS} days; narrow from/to`);
+    }
+    const visibility = visibilityOf(actor);
+    const params = {
+      timeZone: this.config.ALERT_STATS_TIME_ZONE,
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      departmentId: visibility.all ? undefined : visibility.departmentId,
+    };
+    const rows = await this.repository.hourlyCounts(params);
+    return {
+      from: params.from,
+      to: params.to,
+      timeZone: params.timeZone,
+      rows: rows.map((row) => ({
+        hour: new Date(row.hour).toISOString(),
+        type: row.type,
+        severity: row.severity,
+        count: row.count,
       })),
     };
   }

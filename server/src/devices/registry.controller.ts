@@ -1,7 +1,9 @@
 import { Body, Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import {
   DEVICE_ID_PATTERN,
+  DeviceEntriesQuery,
+  DeviceListQuery,
   ROLES,
   RegistryImport,
   type DeviceActivity,
@@ -16,21 +18,6 @@ import { DevicesService } from './devices.service';
 import type { DeviceRecord } from './devices.repository';
 
 const DeviceIdParam = Type.String({ pattern: DEVICE_ID_PATTERN });
-const LimitQuery = Type.Object(
-  { limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }) },
-  { additionalProperties: false },
-);
-
-const DeviceListQuery = Type.Object(
-  {
-    kind: Type.Optional(
-      Type.Union(['hd_camera', 'checkpoint', 'long_range', 'face_checkpoint'].map((k) => Type.Literal(k))),
-    ),
-    area: Type.Optional(Type.String({ maxLength: 100 })),
-    online: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
 
 @Controller('api')
 export class RegistryController {
@@ -54,10 +41,8 @@ export class RegistryController {
 
   @Get('devices')
   @Roles(...ROLES)
-  list(
-    @Query(new TypeBoxPipe(DeviceListQuery, { convert: true })) query: Static<typeof DeviceListQuery>,
-  ): Promise<DeviceRecord[]> {
-    return this.devices.list(query as Parameters<DevicesService['list']>[0]);
+  list(@Query(new TypeBoxPipe(DeviceListQuery, { convert: true })) query: DeviceListQuery): Promise<DeviceRecord[]> {
+    return this.devices.list(query);
   }
 
   @Get('devices/:id')
@@ -73,7 +58,7 @@ export class RegistryController {
   @Roles(...ROLES)
   async history(
     @Param('id', new TypeBoxPipe(DeviceIdParam)) id: string,
-    @Query(new TypeBoxPipe(LimitQuery, { convert: true })) query: Static<typeof LimitQuery>,
+    @Query(new TypeBoxPipe(DeviceEntriesQuery, { convert: true })) query: DeviceEntriesQuery,
   ): Promise<DeviceStatusEntry[]> {
     await this.get(id);
     return this.devices.statusHistory(id, query.limit);
@@ -84,7 +69,7 @@ export class RegistryController {
   @Roles('admin', 'operator', 'traffic_police')
   async events(
     @Param('id', new TypeBoxPipe(DeviceIdParam)) id: string,
-    @Query(new TypeBoxPipe(LimitQuery, { convert: true })) query: Static<typeof LimitQuery>,
+    @Query(new TypeBoxPipe(DeviceEntriesQuery, { convert: true })) query: DeviceEntriesQuery,
   ): Promise<DeviceActivity> {
     await this.get(id);
     return this.devices.recentActivity(id, query.limit);

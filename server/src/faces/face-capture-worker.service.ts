@@ -221,9 +221,9 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
       sourceEventIds: [capture.eventId],
       occurredAt: capture.shotTime,
       evidence: {
+        // The console's alert detail shows the capture beside the enrolled photo (ALERT_IMAGE_LABELS).
         images: [
           { label: 'capture', url: `/api/faces/captures/${encodeURIComponent(capture.eventId)}/image` },
-          { label: 'capture thumbnail', url: `/api/faces/captures/${encodeURIComponent(capture.eventId)}/thumbnail` },
           { label: 'enrolled', url: `/api/faces/watchlist/photos/${hit.photoId}/image` },
         ],
         similarity: Math.round(hit.similarity * 10_000) / 10_000,
