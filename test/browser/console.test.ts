@@ -173,8 +173,10 @@ describe('console', () => {
     await detail.locator('textarea').fill('明火已扑灭，现场清理完毕');
     await detail.locator('form').getByRole('button', { name: '办结' }).click();
     await expect.poll(() => adminDetail.getByTestId('detail-state').textContent(), { timeout: 10_000 }).toBe('已办结');
-    const trail = await adminDetail.getByTestId('alert-trail').locator('.trail__kind').allTextContents();
-    expect(trail).toEqual(['产生', '认领', '派发', '办结']);
+    // The trail is read again after each change: wait for it, not only for the state.
+    await expect
+      .poll(() => adminDetail.getByTestId('alert-trail').locator('.trail__kind').allTextContents())
+      .toEqual(['产生', '认领', '派发', '办结']);
     await saveScreenshot(admin, 'alert-detail-zh-CN');
     // Closed alerts leave the default (open) wall.
     await card(operator, alertId).waitFor({ state: 'detached' });
@@ -212,10 +214,27 @@ describe('console', () => {
     expect(await admin.locator('.plan__point').count()).toBe(2);
     await saveScreenshot(admin, 'devices-zh-CN');
 
+    // A device's page: its status history, its alert and its latest passages with the last hour's count.
+    const at = new Date().toISOString();
+    const status = encodeMessage('status', { v: 1, deviceId: laneOne, state: 'online', at, reason: 'startup' });
+    await device.publishAsync(topics.status(laneOne), status, { qos: 1 });
+    await admin.locator(`tr[data-device-id="${laneOne}"] a`).click();
+    await expect.poll(() => admin.getByTestId('status-history').textContent(), { timeout: 10_000 }).toContain('启动');
+    expect(await admin.getByTestId('device-state').textContent()).toBe('上线');
+    await expect.poll(() => admin.getByTestId('device-events').textContent()).toContain(SEARCH_PLATE);
+    expect(await admin.getByTestId('device-activity').textContent()).toMatch(/过车 [1-9]/);
+    expect(await admin.getByTestId('device-alerts').textContent()).toContain('友协大街加油站旁冒烟');
+    await saveScreenshot(admin, 'device-detail-zh-CN');
+
     await admin.goto(`${hub.httpUrl}/#/dashboards`);
     await admin.getByTestId('chart-vehicles').locator('.recharts-line').first().waitFor({ timeout: 15_000 });
     await admin
       .getByTestId('chart-alert-severity')
+      .locator('.recharts-bar-rectangle')
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await admin
+      .getByTestId('chart-alerts-hourly')
       .locator('.recharts-bar-rectangle')
       .first()
       .waitFor({ timeout: 15_000 });

@@ -1,5 +1,7 @@
 import type {
   AlertComment,
+  AlertHourlyQuery,
+  AlertHourlySeries,
   AlertListQuery,
   AlertRecord,
   AlertStats,
@@ -11,7 +13,12 @@ import type {
   CreateUserRequest,
   Department,
   DepartmentBody,
+  DeviceActivity,
+  DeviceEntriesQuery,
+  DeviceListQuery,
+  DeviceRecord,
   DeviceSecretIssued,
+  DeviceStatusEntry,
   FacePipelineStatus,
   FaceSearchResult,
   WatchlistListQuery,
@@ -40,7 +47,6 @@ import type {
   UpdateUserRequest,
   UserRecord,
 } from '@citywatch/protocol';
-import type { DeviceListQuery, DeviceRecord } from '../types/devices';
 import type { QueryValue, RestClient } from './rest-client';
 
 type Query = Record<string, QueryValue>;
@@ -78,6 +84,7 @@ export function createHubApi(client: RestClient) {
       trail: (alertId: string) => client.get<AlertTrailEntry[]>(`/alerts/${id(alertId)}/trail`),
       comments: (alertId: string) => client.get<AlertComment[]>(`/alerts/${id(alertId)}/comments`),
       stats: (query: Partial<AlertStatsQuery> = {}) => client.get<AlertStats>('/alerts/stats', { query: q(query) }),
+      hourly: (query: AlertHourlyQuery) => client.get<AlertHourlySeries>('/alerts/hourly', { query: q(query) }),
       claim: (alertId: string) => client.post<AlertRecord>(`/alerts/${id(alertId)}/claim`),
       assign: (alertId: string, body: AssignAlertBody) =>
         client.post<AlertRecord>(`/alerts/${id(alertId)}/assign`, body),
@@ -96,6 +103,12 @@ export function createHubApi(client: RestClient) {
     devices: {
       list: (query: DeviceListQuery = {}) => client.get<DeviceRecord[]>('/devices', { query: q(query) }),
       get: (deviceId: string) => client.get<DeviceRecord>(`/devices/${id(deviceId)}`),
+      /** Online/offline changes, newest first. */
+      history: (deviceId: string, query: Partial<DeviceEntriesQuery> = {}) =>
+        client.get<DeviceStatusEntry[]>(`/devices/${id(deviceId)}/history`, { query: q(query) }),
+      /** Recent events of every kind and the last hour's counts (admin, operator, traffic police). */
+      events: (deviceId: string, query: Partial<DeviceEntriesQuery> = {}) =>
+        client.get<DeviceActivity>(`/devices/${id(deviceId)}/events`, { query: q(query) }),
       rotateSecret: (deviceId: string) => client.post<DeviceSecretIssued>(`/devices/${id(deviceId)}/secret`),
       register: (body: RegistryImport) => client.post<RegistryImportResult>('/registry/import', body),
     },

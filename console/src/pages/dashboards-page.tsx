@@ -62,6 +62,7 @@ export default function DashboardsPage() {
       </header>
       <div className="chart-grid">
         {canReadTraffic ? <TrafficCharts /> : null}
+        <AlertsPerHour />
         <AlertCharts period={period} />
         <DeviceAvailability />
       </div>
@@ -89,10 +90,7 @@ function TrafficCharts() {
   const { t, i18n } = useTranslation();
   const locale = i18n.resolvedLanguage ?? i18n.language;
   const api = useHubApi();
-  const [range] = useState(() => {
-    const to = new Date(Math.ceil(Date.now() / 3600_000) * 3600_000);
-    return { from: new Date(to.getTime() - 24 * 3600_000).toISOString(), to: to.toISOString() };
-  });
+  const [range] = useState(lastDay);
   const hourly = useAsync(() => api.checkpoints.hourly(range), [api, range]);
   const speeds = useAsync(() => api.checkpoints.speeds(range), [api, range]);
 
@@ -157,6 +155,80 @@ function TrafficCharts() {
         )}
       </ChartCard>
     </>
+  );
+}
+
+/** The last 24 whole hours, up to the end of the current hour. */
+function lastDay(): { from: string; to: string } {
+  const to = new Date(Math.ceil(Date.now() / 3600_000) * 3600_000);
+  return { from: new Date(to.getTime() - 24 * 3600_000).toISOString(), to: to.toISOString() };
+}
+
+/** Alerts raised per hour over the last 24 hours, stacked by type or by severity. */
+function AlertsPerHour() {
+  const { t, i18n } = useTranslation();
+  const locale = i18n.resolvedLanguage ?? i18n.language;
+  const api = useHubApi();
+  const [range] = useState(lastDay);
+  const [split, setSplit] = useState<'type' | 'severity'>('type');
+  const hourly = useAsync(() => api.alerts.hourly(range), [api, range]);
+
+  const { rows, types, total } = useMemo(() => {
+    const byHour = new Map<number, Record<string, number>>();
+    for (let hour = Date.parse(range.from); hour < Date.parse(range.to); hour += 3600_000) byHour.set(hour, { hour });
+    const seen = new Set<string>();
+    let sum = 0;
+    for (const row of hourly.data?.rows ?? []) {
+      const entry = byHour.get(Date.parse(row.hour));
+      if (!entry) continue;
+      seen.add(row.type);
+      sum += row.count;
+      entry[`type:${row.type}`] = (entry[`type:${row.type}`] ?? 0) + row.count;
+      entry[`severity:${row.severity}`] = (entry[`severity:${row.severity}`] ?? 0) + row.count;
+    }
+    return { rows: [...byHour.values()], types: ALERT_TYPES.filter((type) => seen.has(type)), total: sum };
+  }, [hourly.data, range]);
+  const hourLabel = (value: number) =>
+    new Date(value).toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', hour12: false });
+  const series =
+    split === 'type'
+      ? types.map((type, i) => ({
+          key: `type:${type}`,
+          name: t(`alerts.type.${type}`),
+          fill: SERIES_COLORS[i % SERIES_COLORS.length]!,
+        }))
+      : ALERT_SEVERITIES.map((severity) => ({
+          key: `severity:${severity}`,
+          name: t(`alerts.severity.${severity}`),
+          fill: SEVERITY_COLORS[severity]!,
+        }));
+
+  return (
+    <ChartCard title={t('dashboards.alertsPerHour')} testId="chart-alerts-hourly">
+      <div className="segmented" role="group" aria-label={t('dashboards.alertsPerHour')}>
+        {(['type', 'severity'] as const).map((option) => (
+          <button key={option} type="button" aria-pressed={option === split} onClick={() => setSplit(option)}>
+            {t(option === 'type' ? 'dashboards.byType' : 'dashboards.bySeverity')}
+          </button>
+        ))}
+      </div>
+      {total === 0 ? (
+        <Loading error={hourly.error} empty={!!hourly.data} />
+      ) : (
+        <ResponsiveContainer width="100%" height={280}>
+          <BarChart data={rows}>
+            <CartesianGrid stroke="#2a3441" />
+            <XAxis dataKey="hour" tickFormatter={hourLabel} {...AXIS} />
+            <YAxis allowDecimals={false} {...AXIS} />
+            <Tooltip labelFormatter={(v) => hourLabel(Number(v))} {...TOOLTIP} />
+            <Legend />
+            {series.map((s) => (
+              <Bar key={s.key} dataKey={s.key} stackId="hour" name={s.name} fill={s.fill} isAnimationActive={false} />
+            ))}
+          </BarChart>
+        </ResponsiveContainer>
+      )}
+    </ChartCard>
   );
 }
 

@@ -1,21 +1,36 @@
-import type { DeviceKind, DeviceStatusChange, LivePassage } from '@citywatch/protocol';
+import type {
+  DeviceActivity,
+  DeviceEventSummary,
+  DeviceKind,
+  DeviceRecord,
+  DeviceStatusChange,
+  DeviceStatusEntry,
+  LivePassage,
+} from '@citywatch/protocol';
 import { DEVICE_KINDS } from '@citywatch/protocol/device-id';
-import { useMemo, useState } from 'react';
+import type { TFunction } from 'i18next';
+import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../components/empty-state';
 import { PageLoading } from '../components/page-loading';
 import { useHubApi, useSignedInUser } from '../context/session-context';
 import { useAsync } from '../hooks/use-async';
+import { useDeviceAlerts } from '../hooks/use-device-alerts';
 import { useHashPath } from '../hooks/use-hash-path';
 import { useLiveTopic } from '../hooks/use-live-topic';
-import type { DeviceRecord } from '../types/devices';
+import type { Messages } from '../i18n/locales/zh-CN';
 import { errorText } from '../utils/error-text';
 import { formatDateTime } from '../utils/format';
 import { hrefForPath, subPath } from '../utils/hash-path';
-import { PASSAGE_SEARCHERS } from '../utils/roles';
+import { DEVICE_EVENT_READERS } from '../utils/roles';
 import { DevicePlan } from '../views/devices/device-plan';
 
 const RATE_WINDOW_MS = 60_000;
+const HISTORY_LIMIT = 20;
+const ALERTS_LIMIT = 20;
+const EVENTS_LIMIT = 20;
+const ACTIVITY_REFRESH_MS = 30_000;
+type IncidentKind = keyof Messages['incidentKind'];
 
 /** The registry with the live state folded in: each device's latest status change overrides what was listed. */
 function useLiveDevices(devices: readonly DeviceRecord[] | undefined): DeviceRecord[] {
@@ -202,33 +217,57 @@ function DeviceOverview({ devices }: { devices: DeviceRecord[] }) {
   );
 }
 
+/** A device's status changes: the hub's history, with changes pushed live since it was read on top. */
+function useStatusHistory(deviceId: string): { entries: DeviceStatusEntry[]; loaded: boolean } {
+  const api = useHubApi();
+  const history = useAsync(() => api.devices.history(deviceId, { limit: HISTORY_LIMIT }), [api, deviceId]);
+  const { items } = useLiveTopic('deviceStatus');
+  return useMemo(() => {
+    const stored = history.data ?? [];
+    const newest = stored[0]?.at ?? '';
+    const live = items
+      .filter((change) => change.deviceId === deviceId && change.at > newest)
+      .map((change) => ({ at: change.at, online: change.state === 'online', reason: change.reason }));
+    return { entries: [...live, ...stored].slice(0, HISTORY_LIMIT), loaded: history.data !== undefined };
+  }, [history.data, items, deviceId]);
+}
+
+/** Recent events of every kind and the last hour's counts, read again every half minute. */
+function useDeviceActivity(deviceId: string, enabled: boolean): DeviceActivity | undefined {
+  const api = useHubApi();
+  const activity = useAsync(
+    () => (enabled ? api.devices.events(deviceId, { limit: EVENTS_LIMIT }) : Promise.resolve(undefined)),
+    [api, deviceId, enabled],
+  );
+  const { reload } = activity;
+  useEffect(() => {
+    if (!enabled) return undefined;
+    const timer = setInterval(reload, ACTIVITY_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [reload, enabled]);
+  return activity.data;
+}
+
 function DeviceDetail({ deviceId, devices }: { deviceId: string; devices: DeviceRecord[] }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.resolvedLanguage ?? i18n.language;
-  const api = useHubApi();
   const user = useSignedInUser();
   const device = devices.find((d) => d.id === deviceId);
-  const statusChanges = useLiveTopic('deviceStatus').items.filter((c) => c.deviceId === deviceId);
-  const alerts = useLiveTopic('alerts')
-    .items.filter((a) => a.deviceId === deviceId)
-    .slice(0, 20);
+  const statusHistory = useStatusHistory(deviceId);
+  const alerts = useDeviceAlerts(deviceId, ALERTS_LIMIT);
+  const canReadEvents = DEVICE_EVENT_READERS.includes(user.role);
+  const activity = useDeviceActivity(deviceId, canReadEvents);
+  // Those who may not read a device's events see the passages pushed to this screen (none for departments).
   const livePassages = useLiveTopic('passages')
     .items.filter((p) => p.deviceId === deviceId)
-    .slice(0, 20);
-  const canSearch = PASSAGE_SEARCHERS.includes(user.role);
-  const history = useAsync(
-    () =>
-      canSearch && device?.tollgateId
-        ? api.checkpoints.search({
-            tollgateId: device.tollgateId,
-            laneNo: device.laneNo ? String(device.laneNo) : undefined,
-            limit: 20,
-          })
-        : Promise.resolve(undefined),
-    [api, canSearch, device?.tollgateId, device?.laneNo],
-  );
+    .slice(0, EVENTS_LIMIT);
   if (!device) return <EmptyState title={t('devicesPage.unknown', { id: deviceId })} />;
-  const passages = history.data?.items ?? livePassages;
+  // The history may already hold a change the registry read before it did not (the push is on its way).
+  const newest = statusHistory.entries[0];
+  const online =
+    newest && (!device.stateChangedAt || newest.at >= device.stateChangedAt) ? newest.online : device.online;
+  const counts = activity?.lastHourCounts;
+  const perMinute = counts ? (counts.passage + counts.face + counts.incident) / 60 : 0;
 
   return (
     <div className="page device-detail">
@@ -237,8 +276,8 @@ function DeviceDetail({ deviceId, devices }: { deviceId: string; devices: Device
       </p>
       <header className="page-heading">
         <h1>{device.name}</h1>
-        <span className="status-pill" data-online={device.online} data-testid="device-state">
-          {t(device.online ? 'devices.online' : 'devices.offline')}
+        <span className="status-pill" data-online={online} data-testid="device-state">
+          {t(online ? 'devices.online' : 'devices.offline')}
         </span>
       </header>
       <dl className="facts facts--grid">
@@ -282,32 +321,34 @@ function DeviceDetail({ deviceId, devices }: { deviceId: string; devices: Device
           <dt>{t('devicesPage.heartbeatInterval')}</dt>
           <dd>{device.heartbeatIntervalS} s</dd>
         </div>
+        {counts ? (
+          <div className="fact" data-testid="device-activity">
+            <dt>{t('devicesPage.lastHour')}</dt>
+            <dd>
+              {t('devicesPage.lastHourCounts', counts)} · {t('devicesPage.eventRate', { rate: formatRate(perMinute) })}
+            </dd>
+          </div>
+        ) : null}
       </dl>
       <div className="two-columns">
         <section className="detail-section">
           <h2>{t('devicesPage.statusHistory')}</h2>
           <ul className="compact-list" data-testid="status-history">
-            {statusChanges.map((change, index) => (
-              <li key={`${change.at}-${index}`}>
-                {formatDateTime(change.at, locale)} · {t(`devices.${change.state}`)} ·{' '}
-                {t(`devices.reason.${change.reason}`)}
+            {statusHistory.entries.map((entry, index) => (
+              <li key={`${entry.at}-${index}`}>
+                {formatDateTime(entry.at, locale)} · {t(entry.online ? 'devices.online' : 'devices.offline')} ·{' '}
+                {t(`devices.reason.${entry.reason}`)}
               </li>
             ))}
-            {device.stateChangedAt ? (
-              <li>
-                {formatDateTime(device.stateChangedAt, locale)} ·{' '}
-                {t(device.online ? 'devices.online' : 'devices.offline')} · {t('devicesPage.registryState')}
-              </li>
-            ) : null}
           </ul>
-          {statusChanges.length === 0 && !device.stateChangedAt ? (
+          {statusHistory.loaded && statusHistory.entries.length === 0 ? (
             <p className="muted">{t('devices.waiting')}</p>
           ) : null}
           <h2>{t('devicesPage.alerts')}</h2>
           {alerts.length === 0 ? (
-            <p className="muted">{t('alerts.device.noOtherAlerts')}</p>
+            <p className="muted">{t('devicesPage.noAlerts')}</p>
           ) : (
-            <ul className="compact-list">
+            <ul className="compact-list" data-testid="device-alerts">
               {alerts.map((alert) => (
                 <li key={alert.id}>
                   <a href={hrefForPath(`/alerts/${alert.id}`)}>
@@ -323,20 +364,47 @@ function DeviceDetail({ deviceId, devices }: { deviceId: string; devices: Device
         </section>
         <section className="detail-section">
           <h2>{t('devicesPage.recentEvents')}</h2>
-          {passages.length === 0 ? (
+          {activity ? (
+            activity.events.length === 0 ? (
+              <p className="muted">{t('devicesPage.noEvents')}</p>
+            ) : (
+              <ul className="compact-list" data-testid="device-events">
+                {activity.events.map((event) => (
+                  <li key={`${event.kind}-${event.eventId}`} data-kind={event.kind}>
+                    {formatDateTime(event.at, locale)} · {t(`devicesPage.eventKind.${event.kind}`)}
+                    {event.label ? ` · ${eventLabel(event, t)}` : null}
+                  </li>
+                ))}
+              </ul>
+            )
+          ) : canReadEvents ? null : livePassages.length === 0 ? (
             <p className="muted">{t('devicesPage.noEvents')}</p>
           ) : (
-            <ul className="compact-list">
-              {passages.map((passage) => (
-                <li key={passage.eventId}>
-                  {formatDateTime(passage.passTime, locale)} · {passage.plateNo} ·{' '}
-                  {t('live.speed', { speed: Math.round(passage.speedKmh) })}
-                </li>
-              ))}
-            </ul>
+            <>
+              <p className="muted">{t('devicesPage.liveOnly')}</p>
+              <ul className="compact-list" data-testid="device-events">
+                {livePassages.map((passage) => (
+                  <li key={passage.eventId} data-kind="passage">
+                    {formatDateTime(passage.passTime, locale)} · {passage.plateNo} ·{' '}
+                    {t('live.speed', { speed: Math.round(passage.speedKmh) })}
+                  </li>
+                ))}
+              </ul>
+            </>
           )}
         </section>
       </div>
     </div>
   );
+}
+
+/** Events per minute: two decimals below one, one below ten, whole numbers above. */
+function formatRate(perMinute: number): string {
+  return perMinute.toFixed(perMinute < 1 ? 2 : perMinute < 10 ? 1 : 0);
+}
+
+/** A plate as read; an incident's kind in words. */
+function eventLabel(event: DeviceEventSummary, t: TFunction): string {
+  if (event.kind !== 'incident' || !event.label) return event.label ?? '';
+  return t(`incidentKind.${event.label as IncidentKind}`, { defaultValue: event.label });
 }

@@ -20,3 +20,5 @@ export function may(role: Role, permission: AlertPermission): boolean {
 export const PASSAGE_SEARCHERS: readonly Role[] = ['admin', 'traffic_police'];
 export const PASSAGE_READERS: readonly Role[] = ['admin', 'traffic_police', 'operator'];
 export const STATISTICS_READERS: readonly Role[] = ['admin', 'traffic_police', 'operator', 'viewer'];
+/** Who may read a device's recent events (plates included): `GET /api/devices/:id/events`. */
+export const DEVICE_EVENT_READERS: readonly Role[] = ['admin', 'operator', 'traffic_police'];

@@ -4,12 +4,15 @@ import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../../components/empty-state';
 import { useHubApi, useSignedInUser } from '../../context/session-context';
 import { useAsync } from '../../hooks/use-async';
-import { useLiveTopic } from '../../hooks/use-live-topic';
+import { useDeviceAlerts } from '../../hooks/use-device-alerts';
 import { formatDateTime } from '../../utils/format';
 import { hrefForPath } from '../../utils/hash-path';
 import { PASSAGE_SEARCHERS } from '../../utils/roles';
 import { AlertActions } from './alert-actions';
 import { AlertEvidence } from './alert-evidence';
+
+/** How many of the device's other alerts the detail lists. */
+const OTHER_ALERTS = 8;
 
 interface AlertDetailProps {
   alert: AlertRecord;
@@ -141,15 +144,16 @@ function TrailEntry({ entry }: { entry: AlertTrailEntry }) {
   );
 }
 
-/** The alert's device: its state, its other alerts held by the console, and its latest passages. */
+/** The alert's device: its state, its other alerts, and its latest passages. */
 function DeviceRecent({ deviceId, alertId }: { deviceId: string; alertId: string }) {
   const { t, i18n } = useTranslation();
   const locale = i18n.resolvedLanguage ?? i18n.language;
   const api = useHubApi();
   const user = useSignedInUser();
   const device = useAsync(() => api.devices.get(deviceId), [api, deviceId]);
-  const { items } = useLiveTopic('alerts');
-  const others = items.filter((alert) => alert.deviceId === deviceId && alert.id !== alertId).slice(0, 8);
+  const others = useDeviceAlerts(deviceId, OTHER_ALERTS + 1)
+    .filter((alert) => alert.id !== alertId)
+    .slice(0, OTHER_ALERTS);
   const canSearch = PASSAGE_SEARCHERS.includes(user.role);
   const record = device.data;
   const passages = useAsync(

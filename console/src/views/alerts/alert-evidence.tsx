@@ -1,4 +1,5 @@
-import type { AlertRecord, PassageRecord } from '@citywatch/protocol';
+import type { AlertImageLabel, AlertRecord, PassageRecord } from '@citywatch/protocol';
+import { ALERT_IMAGE_LABELS } from '@citywatch/protocol/api/alerts';
 import { useTranslation } from 'react-i18next';
 import { AuthImage } from '../../components/auth-image';
 import { PlateBadge } from '../../components/plate-badge';
@@ -22,7 +23,11 @@ export function AlertEvidence({ alert }: { alert: AlertRecord }) {
     () => (passageId ? api.checkpoints.passage(passageId) : Promise.resolve(undefined)),
     [api, passageId],
   );
-  const images = [...(evidence.images ?? []), ...passageImages(passage.data)];
+  // Face alerts raised before the labels were settled also carried a 'capture thumbnail' (the capture again).
+  const images = [
+    ...(evidence.images ?? []).filter((image) => (image.label as string) !== LEGACY_THUMBNAIL),
+    ...passageImages(passage.data),
+  ];
   const facts = Object.entries(evidence.facts ?? {});
 
   return (
@@ -33,8 +38,8 @@ export function AlertEvidence({ alert }: { alert: AlertRecord }) {
           {images.map((image, index) => (
             <figure key={`${image.url}-${index}`}>
               <AuthImage src={image.url} alt={image.label} className="evidence-image" />
-              <figcaption>
-                {t(`alerts.evidence.label.${knownLabel(image.label)}`, { defaultValue: image.label })}
+              <figcaption data-label={image.label}>
+                {isKnownLabel(image.label) ? t(`alerts.evidence.label.${image.label}`) : image.label}
               </figcaption>
             </figure>
           ))}
@@ -99,9 +104,11 @@ function Fact({ label, children }: { label: string; children: React.ReactNode })
   );
 }
 
-const LABELS = ['capture', 'enrolled', 'scene', 'plate', 'vehicle'] as const;
-function knownLabel(label: string): (typeof LABELS)[number] {
-  return (LABELS as readonly string[]).includes(label) ? (label as (typeof LABELS)[number]) : 'scene';
+const LEGACY_THUMBNAIL = 'capture thumbnail';
+
+/** The labels the hub gives evidence images (ALERT_IMAGE_LABELS), each with its caption; others show as they are. */
+function isKnownLabel(label: string): label is AlertImageLabel {
+  return (ALERT_IMAGE_LABELS as readonly string[]).includes(label);
 }
 
 /** A passage's images as the evidence shows them: inline JPEGs as data URLs, references as hub URLs. */
