@@ -17,6 +17,8 @@ import {
 import { Roles } from '../auth/auth.decorators';
 import { SocketAuthenticator, WsRolesGuard, roleRooms } from '../auth/ws-auth';
 import { HubEvents } from '../common/hub-events';
+import { HubMetrics } from '../platform/metrics/metrics';
+import { LiveFeedLimiter } from './live-feed-limiter';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
 
@@ -36,19 +38,23 @@ export const PASSAGE_VIEWERS: readonly Role[] = ['admin', 'operator', 'traffic_p
 export class LiveGateway implements OnGatewayInit, OnGatewayConnection, OnModuleDestroy {
   @WebSocketServer() private server!: LiveNamespace;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly passageFeed: LiveFeedLimiter;
 
   constructor(
     private readonly events: HubEvents,
     private readonly authenticator: SocketAuthenticator,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
-  ) {}
+    metrics: HubMetrics,
+  ) {
+    this.passageFeed = new LiveFeedLimiter(config.LIVE_PASSAGES_PER_SECOND, () => metrics.livePassagesLeftOut.inc());
+  }
 
   afterInit(): void {
     this.server.use(this.authenticator.middleware());
     this.unsubscribe.push(
-      this.events.on('passage.stored', (passage) =>
-        this.server.to(roleRooms(PASSAGE_VIEWERS)).emit('passage:new', passage),
-      ),
+      this.events.on('passage.stored', (passage) => {
+        if (this.passageFeed.admit()) this.server.to(roleRooms(PASSAGE_VIEWERS)).emit('passage:new', passage);
+      }),
       this.events.on('auth.sessions_revoked', ({ sessionIds }) => {
         if (sessionIds.length > 0) this.server.in(sessionIds.map((id) => `session:${id}`)).disconnectSockets(true);
       }),

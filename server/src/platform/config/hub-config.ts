@@ -112,6 +112,12 @@ export const HubEnvironment = Type.Object({
     default: 30,
     description: 'days dead letters are kept',
   }),
+  LIVE_PASSAGES_PER_SECOND: Type.Integer({
+    minimum: 1,
+    maximum: 100_000,
+    default: 200,
+    description: 'most passages pushed to consoles per second; the rest are stored but left out of the live feed',
+  }),
   CONSOLE_DIR: Type.String({
     default: '',
     description: 'built console to serve (default: console/dist beside the hub)',

@@ -63,6 +63,12 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly livePassagesLeftOut = new Counter({
+    name: 'citywatch_live_passages_left_out_total',
+    help: 'Stored passages not pushed to consoles because the live feed was at LIVE_PASSAGES_PER_SECOND',
+    registers: [this.registry],
+  });
+
   readonly devicesOnline = new Gauge({
     name: 'citywatch_devices_online',
     help: 'Devices online now',
