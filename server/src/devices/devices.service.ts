@@ -84,6 +84,11 @@ export class DevicesService implements OnModuleInit, OnModuleDestroy {
     return this.repository.recentActivity(id, limit, new Date());
   }
 
+  /** True when the device is known to be registered without asking the database (the common case). */
+  isKnownNow(deviceId: string): boolean {
+    return this.known.has(deviceId);
+  }
+
   /** Whether the device is registered; asks the database on a miss (another replica may have registered it). */
   async isKnown(deviceId: string): Promise<boolean> {
     if (this.known.has(deviceId)) return true;

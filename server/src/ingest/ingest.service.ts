@@ -99,6 +99,7 @@ export class IngestService implements OnModuleDestroy {
     if (!classified.ok) return this.deadLetter(classified.letter);
     // Registration is checked against the cache first; only a miss asks the database.
     const deviceId = classified.topic.deviceId;
+    if (this.devices.isKnownNow(deviceId)) return this.route(classified.kind, classified.value, receivedAt);
     return this.deferUntil(this.devices.isKnown(deviceId), (known) => {
       if (!known) {
         return this.deadLetter(
