@@ -117,7 +117,16 @@ export async function startHub(
     });
   });
   const started = await ready;
-  const exited = new Promise<void>((resolvePromise) => child.once('exit', () => resolvePromise()));
+  let stopping = false;
+  const exited = new Promise<void>((resolvePromise) =>
+    child.once('exit', (code, signal) => {
+      // A hub that dies on its own is a bug worth seeing in the test's output.
+      if (!stopping) {
+        process.stderr.write(`hub exited unexpectedly (${code ?? signal}); its last lines:\n${output.slice(-40).join('\n')}\n`);
+      }
+      resolvePromise();
+    }),
+  );
   const cleanup = () => {
     if (!options.keepDataDir && !options.env?.DATA_DIR) rmSync(dataDir, { recursive: true, force: true });
   };
@@ -126,11 +135,13 @@ export async function startHub(
     child,
     output,
     stop: async () => {
+      stopping = true;
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
       cleanup();
     },
     kill: async () => {
+      stopping = true;
       if (child.exitCode === null) child.kill('SIGKILL');
       await exited;
     },

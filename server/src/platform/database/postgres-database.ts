@@ -1,10 +1,11 @@
 import { Pool, type PoolClient } from 'pg';
 import type { Logger } from '../logging/logger';
-import type { Database, DatabaseFeatures, QueryResult, Queryable } from './database';
+import { isConnectionError, type Database, type DatabaseFeatures, type QueryResult, type Queryable } from './database';
 
 /** node-postgres against PostgreSQL or TimescaleDB. */
 export class PostgresDatabase implements Database {
   features: DatabaseFeatures = { timescale: false, embedded: false };
+  private readonly guarded = new WeakSet<PoolClient>();
 
   private constructor(
     private readonly pool: Pool,
@@ -31,16 +32,28 @@ export class PostgresDatabase implements Database {
 
   async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client whose server goes away emits 'error' between queries; unheard, that would end
+    // the process. The failed query (or COMMIT) reports it to the caller, who retries. One listener per
+    // client, for its whole life (the pool reuses clients).
+    if (!this.guarded.has(client)) {
+      this.guarded.add(client);
+      client.on('error', (error: Error & { code?: string }) =>
+        this.logger.warn({ code: error.code, error: error.message }, 'database connection lost'),
+      );
+    }
+    let broken = false;
     try {
       await client.query('BEGIN');
       const result = await work(wrap(client));
       await client.query('COMMIT');
       return result;
     } catch (error) {
+      broken = isConnectionError(error);
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      // A client that saw an error is not given back to the pool for reuse.
+      client.release(broken ? true : undefined);
     }
   }
 
