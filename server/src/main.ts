@@ -15,6 +15,9 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config);
+  // A promise some library forgets to catch (the Redis client timing out during a burst, say) is logged,
+  // not allowed to end the process and every connection with it. Thrown exceptions still end it.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
   let hub;
   try {
     hub = await startHub(config, logger);
