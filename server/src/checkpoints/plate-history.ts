@@ -26,14 +26,22 @@ export interface PlateHistory {
  */
 export class MemoryPlateHistory implements PlateHistory {
   private readonly windows = new Map<string, Sighting[]>();
+  /** Sightings held across all plates. */
+  private held = 0;
 
   constructor(
     private readonly plates = 200_000,
     private readonly perPlate = 1_024,
+    /** Bound on memory whatever the traffic: about 150 bytes a sighting. */
+    private readonly maxSightings = 300_000,
   ) {}
 
   get size(): number {
     return this.windows.size;
+  }
+
+  get sightingsHeld(): number {
+    return this.held;
   }
 
   async sightings(batch: readonly Sighting[], horizonMs: number): Promise<Sighting[][]> {
@@ -43,6 +51,7 @@ export class MemoryPlateHistory implements PlateHistory {
   private add(sighting: Sighting, horizonMs: number): Sighting[] {
     const window = this.windows.get(sighting.plateNo) ?? [];
     this.windows.delete(sighting.plateNo);
+    this.held -= window.length;
     // Forget what no later passage can be compared with (late passages may still arrive, so keep a margin).
     const newest = Math.max(sighting.at, window.length > 0 ? window[window.length - 1]!.at : 0);
     const kept = window.filter((s) => s.at > newest - 2 * horizonMs);
@@ -53,7 +62,13 @@ export class MemoryPlateHistory implements PlateHistory {
     }
     if (kept.length > this.perPlate) kept.splice(0, kept.length - this.perPlate);
     this.windows.set(sighting.plateNo, kept);
-    if (this.windows.size > this.plates) this.windows.delete(this.windows.keys().next().value!);
+    this.held += kept.length;
+    // Forget the least recently seen plates first (a Map iterates in insertion order).
+    while (this.windows.size > this.plates || (this.held > this.maxSightings && this.windows.size > 1)) {
+      const oldest = this.windows.keys().next().value!;
+      this.held -= this.windows.get(oldest)!.length;
+      this.windows.delete(oldest);
+    }
     return others;
   }
 }
