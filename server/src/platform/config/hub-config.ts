@@ -54,7 +54,7 @@ export const HubEnvironment = Type.Object({
   INGEST_FLUSH_MS: Type.Integer({
     minimum: 1,
     maximum: 10000,
-    default: 20,
+    default: 5,
     description: 'longest wait to fill a batch',
   }),
   INGEST_QUEUE_LIMIT: Type.Integer({
