@@ -19,6 +19,8 @@ const LATENCY_SECONDS = QUICK ? 8 : 30;
 const LATENCY_RATE = 5_000;
 const EMBEDDED_SECONDS = QUICK ? 8 : 30;
 const PUBLISHERS = 2;
+/** The heap cap `npm start` and the image run the hub with. */
+const HUB_NODE_ARGS = ['--max-old-space-size=768'];
 
 function districtLanes(): RegistryImport & { lanes: { id: string; tollgateId: string; laneNo: number }[] } {
   const tollgates: RegistryImport['tollgates'] = [];
@@ -192,6 +194,7 @@ async function main(): Promise<void> {
   try {
     // External broker and PostgreSQL, the production shape.
     const hub = await startHub({
+      nodeArgs: HUB_NODE_ARGS,
       env: {
         MQTT_URL: broker.url,
         DATABASE_URL: database.url,
@@ -231,7 +234,7 @@ async function main(): Promise<void> {
       100;
 
     console.error(`embedded: aedes + PGlite for ${EMBEDDED_SECONDS} s`);
-    const embedded = await startHub();
+    const embedded = await startHub({ nodeArgs: HUB_NODE_ARGS });
     await registerEstate(embedded.httpUrl, estate);
     // On the embedded broker a device's acknowledgement waits for the commit, so throughput comes from
     // many devices publishing at once: one connection per lane here.
