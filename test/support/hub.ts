@@ -122,7 +122,9 @@ export async function startHub(
     child.once('exit', (code, signal) => {
       // A hub that dies on its own is a bug worth seeing in the test's output.
       if (!stopping) {
-        process.stderr.write(`hub exited unexpectedly (${code ?? signal}); its last lines:\n${output.slice(-40).join('\n')}\n`);
+        process.stderr.write(
+          `hub exited unexpectedly (${code ?? signal}); its last lines:\n${output.slice(-40).join('\n')}\n`,
+        );
       }
       resolvePromise();
     }),
