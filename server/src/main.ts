@@ -31,6 +31,12 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    // Committing what is queued takes seconds; a stop that hangs (a peer that never answers) must not keep
+    // the process, and its port and broker session, forever.
+    setTimeout(() => {
+      logger.error('stop took longer than 20 s; exiting anyway');
+      process.exit(1);
+    }, 20_000).unref();
     hub.close().then(
       () => process.exit(0),
       (error: Error) => {

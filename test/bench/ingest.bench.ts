@@ -8,10 +8,10 @@ import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { makeDeviceId, type DeviceRegistration, type RegistryImport } from '@citywatch/protocol';
 import { registerEstate, startHub, type HubProcess } from '../support/hub';
 import { ProjectMosquitto } from '../support/mosquitto';
 import { createTestDatabase, uniqueName, uniqueTopicRoot } from '../support/services';
+import { benchLanes } from './bench-estate';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SUSTAINED_SECONDS = QUICK ? 12 : 60;
@@ -21,41 +21,6 @@ const EMBEDDED_SECONDS = QUICK ? 8 : 30;
 const PUBLISHERS = 2;
 /** The heap cap `npm start` and the image run the hub with. */
 const HUB_NODE_ARGS = ['--max-old-space-size=768'];
-
-function districtLanes(): RegistryImport & { lanes: { id: string; tollgateId: string; laneNo: number }[] } {
-  const tollgates: RegistryImport['tollgates'] = [];
-  const devices: DeviceRegistration[] = [];
-  const lanes: { id: string; tollgateId: string; laneNo: number }[] = [];
-  for (let t = 0; t < 12; t++) {
-    const tollgateId = `TG${String(t + 1).padStart(2, '0')}`;
-    const laneDevices = [1, 2, 3, 4].map((laneNo) =>
-      makeDeviceId({ kind: 'checkpoint', serial: 9000 + t * 4 + laneNo }),
-    );
-    tollgates.push({
-      id: tollgateId,
-      name: `Bench site ${t + 1}`,
-      lat: 45.6,
-      lon: 126.6,
-      place: 'bench',
-      lanes: laneDevices.map((deviceId, i) => ({ laneNo: i + 1, direction: 'N', speedLimitKmh: 60, deviceId })),
-    });
-    laneDevices.forEach((id, i) => {
-      devices.push({
-        id,
-        name: id,
-        kind: 'checkpoint',
-        lat: 45.6,
-        lon: 126.6,
-        place: 'bench',
-        area: 'bench',
-        tollgateId,
-        laneNo: i + 1,
-      });
-      lanes.push({ id, tollgateId, laneNo: i + 1 });
-    });
-  }
-  return { tollgates, devices, lanes };
-}
 
 interface PhaseResult {
   sent: number;
@@ -185,7 +150,7 @@ async function bulkInsertRate(
 }
 
 async function main(): Promise<void> {
-  const estate = districtLanes();
+  const estate = benchLanes();
   const broker = await ProjectMosquitto.start();
   const database = await createTestDatabase();
   const topicRoot = uniqueTopicRoot();

@@ -13,11 +13,11 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import { makeDeviceId, type DeviceRegistration, type RegistryImport } from '@citywatch/protocol';
 import { REPO_ROOT, TEST_ADMIN, registerEstate, type HubProcess } from '../support/hub';
 import { ProjectMosquitto } from '../support/mosquitto';
 import { createTestDatabase, uniqueName, uniqueTopicRoot } from '../support/services';
 import { ReplicaSet, duplicatesAt, storedBy } from './scale-replicas';
+import { benchLanes, type BenchLane } from './bench-estate';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SECONDS = QUICK ? 10 : 40;
@@ -27,40 +27,7 @@ const DISTRICT_DEVICES = 309;
 /** A replica is sized to run at this share of what it can take, leaving room for bursts and rules. */
 const TARGET_UTILISATION = 0.6;
 
-type Lane = { id: string; tollgateId: string; laneNo: number };
-
-function benchLanes(): RegistryImport & { lanes: Lane[] } {
-  const tollgates: RegistryImport['tollgates'] = [];
-  const devices: DeviceRegistration[] = [];
-  const lanes: Lane[] = [];
-  for (let t = 0; t < 12; t++) {
-    const tollgateId = `TG${String(t + 1).padStart(2, '0')}`;
-    const ids = [1, 2, 3, 4].map((laneNo) => makeDeviceId({ kind: 'checkpoint', serial: 9000 + t * 4 + laneNo }));
-    tollgates.push({
-      id: tollgateId,
-      name: `Bench site ${t + 1}`,
-      lat: 45.6,
-      lon: 126.6,
-      place: 'bench',
-      lanes: ids.map((deviceId, i) => ({ laneNo: i + 1, direction: 'N', speedLimitKmh: 60, deviceId })),
-    });
-    ids.forEach((id, i) => {
-      devices.push({
-        id,
-        name: id,
-        kind: 'checkpoint',
-        lat: 45.6,
-        lon: 126.6,
-        place: 'bench',
-        area: 'bench',
-        tollgateId,
-        laneNo: i + 1,
-      });
-      lanes.push({ id, tollgateId, laneNo: i + 1 });
-    });
-  }
-  return { tollgates, devices, lanes };
-}
+type Lane = BenchLane;
 
 async function publish(url: string, topicRoot: string, lanes: Lane[], seconds: number): Promise<number> {
   const acked = await Promise.all(

@@ -1,6 +1,12 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AlertRecord, FaceSearchResult, FaceUploadError, WatchlistPerson } from '@citywatch/protocol';
+import type {
+  AlertRecord,
+  FacePipelineStatus,
+  FaceSearchResult,
+  FaceUploadError,
+  WatchlistPerson,
+} from '@citywatch/protocol';
 import { readDemoPhoto } from '../../server/src/faces/testing/demo-photos';
 import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { BACKENDS } from '../support/backends';
@@ -180,7 +186,21 @@ describe.each(BACKENDS)('face watchlist on $name', (backend) => {
       expect(response.status).toBe(200);
       return (await response.json()) as FaceSearchResult;
     };
-    const window = { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() };
+    // The captures above are stamped up to a second after they were published; the window reaches past now.
+    const window = {
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+      to: new Date(Date.now() + 60_000).toISOString(),
+    };
+    // The worker processes captures in the background: wait until all twelve are processed.
+    await expect
+      .poll(
+        async () => {
+          const status = (await (await api('/api/faces/status')).json()) as FacePipelineStatus;
+          return status.pending === 0 && status.processed >= 12;
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(true);
     const all = await search({ ...window, limit: '10', minSimilarity: '0.9' });
     expect(all.searched).toBeGreaterThanOrEqual(12);
     const strong = all.hits.filter((hit) => hit.similarity >= 0.97);
