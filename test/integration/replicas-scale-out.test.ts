@@ -211,6 +211,35 @@ function missingFrom(view: Map<string, AlertRecord>, truth: Map<string, number>)
   return [...truth].filter(([id, seq]) => view.get(id)?.seq !== seq).map(([id]) => id);
 }
 
+/**
+ * Waits until every console holds every alert at the seq the database holds now. The truth is read
+ * again on each check: alerts raised from events stored last may still be changing (a merged repeat
+ * bumps the seq), so a snapshot taken once can fall behind the consoles.
+ */
+async function everyAlertOnEveryConsole(consoles: FailoverConsole[], url: string): Promise<Map<string, number>> {
+  let truth = new Map<string, number>();
+  try {
+    await waitUntil(
+      async () => {
+        truth = await alertTruth(url);
+        return consoles.every((console) => missingFrom(console.view, truth).length === 0);
+      },
+      60_000,
+      'every alert on every console',
+    );
+  } catch (error) {
+    const detail = consoles.map((console) => {
+      const missing = missingFrom(console.view, truth);
+      return `${console.view.size} seen, ${missing.length} missing (${missing
+        .slice(0, 3)
+        .map((id) => `${id}@${truth.get(id)} seen ${console.view.get(id)?.seq}`)
+        .join(', ')})`;
+    });
+    throw new Error(`${(error as Error).message}: ${truth.size} alerts; ${detail.join('; ')}`);
+  }
+  return truth;
+}
+
 interface MaintenanceRun {
   ranAt: number;
   holder: string;
@@ -330,22 +359,8 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
     expect(duplicates).toEqual(shares.map(() => 0));
 
     // Incidents were raised as alerts by whichever replica took them; every console saw every alert.
-    const truth = await alertTruth(database.url);
+    const truth = await everyAlertOnEveryConsole(consoles, database.url);
     expect(truth.size).toBeGreaterThan(0);
-    await waitUntil(
-      () => consoles.every((console) => missingFrom(console.view, truth).length === 0),
-      60_000,
-      'every alert on every console',
-    ).catch(async (error: Error) => {
-      const detail = consoles.map((console) => {
-        const missing = missingFrom(console.view, truth);
-        return `${console.view.size} seen, ${missing.length} missing (${missing
-          .slice(0, 3)
-          .map((id) => `${id}@${truth.get(id)} seen ${console.view.get(id)?.seq}`)
-          .join(', ')})`;
-      });
-      throw new Error(`${error.message}: ${truth.size} alerts; ${detail.join('; ')}`);
-    });
 
     // Maintenance: rounds every 6 s on each replica, but runs never closer than the lease, across all.
     await waitUntil(() => Date.now() - started > 25_000, 30_000, 'a few maintenance rounds');
@@ -471,13 +486,8 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
     await publisher.close();
 
     // Every console, the one that failed over included, ends up with every alert at its latest state.
-    const truth = await alertTruth(database.url);
+    const truth = await everyAlertOnEveryConsole(consoles, database.url);
     expect(truth.size).toBeGreaterThan(10);
-    await waitUntil(
-      () => consoles.every((console) => missingFrom(console.view, truth).length === 0),
-      60_000,
-      'every alert on every console',
-    );
     await victimConsole.settled();
     console.info(
       `SIGKILL: ${atKill} of ${total} stored at the kill; the restarted replica stored ${drainedByRestarted} ` +
