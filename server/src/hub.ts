@@ -12,6 +12,7 @@ import { AppModule } from './app.module';
 import { BrokerAccessHolder, DeviceAccessPolicy } from './auth/device-access.policy';
 import { installRequestLimits } from './auth/request-limits';
 import { IngestService } from './ingest/ingest.service';
+import { ReplicaMembership } from './ingest/replica-membership.service';
 import type { HubConfig } from './platform/config/hub-config';
 import type { Database } from './platform/database/database';
 import { openDatabase } from './platform/database/open-database';
@@ -72,6 +73,7 @@ export async function startHub(config: HubConfig, logger: Logger = createLogger(
     access.bind(app.get(DeviceAccessPolicy));
     const ingest = app.get(IngestService);
     await broker.start((topic, payload) => ingest.ingest(topic, payload));
+    await app.get(ReplicaMembership).start();
     await app.listen(config.HTTP_PORT, config.HOST);
   } catch (error) {
     await broker.close().catch(() => undefined);
@@ -90,6 +92,8 @@ export async function startHub(config: HubConfig, logger: Logger = createLogger(
     config,
     app: running,
     close: async () => {
+      // A replica on a shared subscription leaves its group first, so its share goes to the others.
+      await running.get(ReplicaMembership).leave();
       await broker.close().catch((error: Error) => logger.warn({ err: error }, 'broker close failed'));
       await running.close();
       await database.close();

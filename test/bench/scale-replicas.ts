@@ -91,6 +91,23 @@ export class ReplicaSet {
     this.hubs[index] = undefined;
   }
 
+  /** SIGTERM: a clean stop (the replica leaves its group unless it is the last alive). */
+  async stopReplica(index: number): Promise<HubProcess> {
+    const hub = this.hub(index);
+    await hub.stop();
+    this.hubs[index] = undefined;
+    return hub;
+  }
+
+  /** Starts one more replica under a HUB_ID not used before (a new pod of a Deployment, say). */
+  async addReplica(): Promise<number> {
+    const index = this.ids.length;
+    this.ids.push(`${this.ids[0]!.replace(/-hub-\d+$/, '')}-hub-${index + 1}`);
+    this.hubs.push(undefined);
+    await this.startReplica(index);
+    return index;
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.running.map((hub) => hub.stop().catch(() => hub.kill())));
     this.hubs.fill(undefined);

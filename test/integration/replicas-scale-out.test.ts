@@ -19,7 +19,7 @@ import {
   type PassageEventPayload,
 } from '@citywatch/protocol';
 import { EventCollector } from '../../edge-agent/test-support/event-collector';
-import { ReplicaSet, duplicatesAt, storedBy } from '../bench/scale-replicas';
+import { ReplicaSet, duplicatesAt, metric, storedBy } from '../bench/scale-replicas';
 import { passage, smallEstate } from '../support/fixtures';
 import { REPO_ROOT, TEST_ADMIN, registerEstate, type HubProcess } from '../support/hub';
 import { ProjectMosquitto } from '../support/mosquitto';
@@ -36,6 +36,8 @@ import { makeUser, signIn, type Console, type SignedIn } from './alerts-helpers'
 const REPLICAS = 3;
 const MAINTENANCE_MINUTES = 0.1; // 6 s rounds; the lease lasts 90% of that
 const EVENT_TABLES = ['passages', 'face_captures', 'incidents'] as const;
+/** Replicas note they are alive every second; one silent for 4 s is taken for dead. */
+const FAST_MEMBERSHIP = { REPLICA_HEARTBEAT_S: '1', REPLICA_TIMEOUT_S: '4' };
 
 /** REPLICAS_TRACE=file appends each step with its time (the test runs long on a loaded machine). */
 function step(what: string): void {
@@ -235,9 +237,20 @@ async function everyAlertOnEveryConsole(consoles: FailoverConsole[], url: string
         .map((id) => `${id}@${truth.get(id)} seen ${console.view.get(id)?.seq}`)
         .join(', ')})`;
     });
-    throw new Error(`${(error as Error).message}: ${truth.size} alerts; ${detail.join('; ')}`);
+    throw new Error(`${(error as Error).message}: ${truth.size} alerts; ${detail.join('; ')}`, { cause: error });
   }
   return truth;
+}
+
+/** Messages a replica took from the sessions of dead replicas. */
+function takeoverMessages(hub: HubProcess): Promise<number> {
+  return metric(hub.httpUrl, /^citywatch_replica_takeover_messages_total (\d+)/);
+}
+
+/** Each replica's state in `hub_replicas`. */
+async function replicaStates(url: string): Promise<Record<string, string>> {
+  const rows = await query<{ hub_id: string; state: string }>(url, 'SELECT hub_id, state FROM hub_replicas');
+  return Object.fromEntries(rows.map((row) => [row.hub_id, row.state]));
 }
 
 interface MaintenanceRun {
@@ -381,7 +394,7 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
   it('loses and doubles nothing when a replica is killed with SIGKILL mid-stream; its console reconnects to another and catches up', async () => {
     const topics = new TopicScheme(uniqueTopicRoot());
     step('kill: starting replicas');
-    const set = await startReplicas(topics.root);
+    const set = await startReplicas(topics.root, FAST_MEMBERSHIP);
     step('kill: replicas started');
     const estate = smallEstate(700);
     const [laneA, laneB] = estate.laneDevices as [string, string];
@@ -462,12 +475,10 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
     expect(victimConsole.servedBy[1]).not.toBe(victimConsole.servedBy[0]);
     await publishing;
 
-    // The supervisor (compose restart policy, the StatefulSet) brings it back under the same HUB_ID: it
-    // resumes its persistent session and commits what the broker kept for it.
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
-    const restarted = await set.startReplica(victim);
-    step('kill: restarted');
-    await waitUntil(async () => (await storedOf()) >= total, 120_000, `all ${total} passages`);
+    // Nobody restarts it: once it has been silent for REPLICA_TIMEOUT_S a live replica takes its session
+    // over, stores what the broker kept for it, and takes it out of the group.
+    await waitUntil(async () => (await storedOf()) >= total, 90_000, `all ${total} passages without the victim`);
+    step('kill: all stored by the others');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const rows = await query<{ rows: string; distinct: string }>(
       database.url,
@@ -478,7 +489,25 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
       rows: total,
       distinct: total,
     });
-    const drainedByRestarted = await storedBy(restarted);
+    const takenOver = (await Promise.all(set.running.map((hub) => takeoverMessages(hub)))).reduce((a, b) => a + b, 0);
+    expect(takenOver).toBeGreaterThan(0);
+    expect(await replicaStates(database.url)).toMatchObject({ [set.ids[victim]!]: 'left' });
+
+    // The supervisor brings it back under the same HUB_ID: it joins the group again and takes a share.
+    const restarted = await set.startReplica(victim);
+    step('kill: restarted');
+    const more = Array.from({ length: 3_000 }, (_, i) =>
+      passage(i % 2 === 0 ? laneA : laneB, {
+        laneNo: i % 2 === 0 ? 1 : 2,
+        plateNo: `黑B${String(i).padStart(5, '0')}`,
+      }),
+    );
+    await publisher.publishAll(more);
+    ids.push(...more.map((event) => event.eventId));
+    await waitUntil(async () => (await storedOf()) >= total + more.length, 60_000, 'the events after the restart');
+    const sharedByRestarted = await storedBy(restarted);
+    expect(sharedByRestarted).toBeGreaterThan(0);
+    expect(await replicaStates(database.url)).toMatchObject({ [set.ids[victim]!]: 'member' });
 
     raising = false;
     await incidents;
@@ -490,8 +519,86 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
     expect(truth.size).toBeGreaterThan(10);
     await victimConsole.settled();
     console.info(
-      `SIGKILL: ${atKill} of ${total} stored at the kill; the restarted replica stored ${drainedByRestarted} ` +
-        `(its session's share); ${truth.size} alerts; the failed-over console went ${victimConsole.servedBy.join(' -> ')}`,
+      `SIGKILL: ${atKill} of ${total} stored at the kill; ${takenOver} taken over from the dead replica's session; ` +
+        `back under its HUB_ID it stored ${sharedByRestarted} of ${more.length} new; ${truth.size} alerts; ` +
+        `the failed-over console went ${victimConsole.servedBy.join(' -> ')}`,
     );
+  });
+  it('a replica stopped cleanly leaves the group at once; the last one keeps its session for the next replica to take over', async () => {
+    const topics = new TopicScheme(uniqueTopicRoot());
+    const set = await startReplicas(topics.root, FAST_MEMBERSHIP);
+    const estate = smallEstate(710);
+    const [laneA, laneB] = estate.laneDevices as [string, string];
+    await registerEstate(set.hub(0).httpUrl, { tollgates: estate.tollgates, devices: estate.devices });
+    const batch = (prefix: string, count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        passage(i % 2 === 0 ? laneA : laneB, {
+          laneNo: i % 2 === 0 ? 1 : 2,
+          plateNo: `${prefix}${String(i).padStart(5, '0')}`,
+        }),
+      );
+    const ids: string[] = [];
+    const stored = async () =>
+      Number(
+        (
+          await query<{ n: string }>(
+            database.url,
+            'SELECT count(*) AS n FROM passages WHERE event_id = ANY($1::text[])',
+            [ids],
+          )
+        )[0]!.n,
+      );
+    const publisher = await PassagePublisher.connect(broker.url, topics.root);
+    try {
+      // A rolling stop mid-stream: the first replica leaves; its share goes to the others with no wait for
+      // a timeout (the stream is stored well before REPLICA_TIMEOUT_S could have passed for a takeover).
+      const first = batch('黑C', 12_000);
+      ids.push(...first.map((event) => event.eventId));
+      const publishing = publisher.publishAll(first);
+      await waitUntil(async () => (await stored()) >= 2_000, 60_000, 'the stream flowing');
+      const stoppedAt = Date.now();
+      const left = await set.stopReplica(0);
+      expect(left.output.some((line) => line.includes('"left the shared subscription group"'))).toBe(true);
+      await publishing;
+      await waitUntil(async () => (await stored()) >= ids.length, 60_000, 'every event after the clean stop');
+      expect(await replicaStates(database.url)).toMatchObject({ [set.ids[0]!]: 'left' });
+      expect(Date.now() - stoppedAt).toBeLessThan(60_000);
+
+      // Every replica stops: the second leaves, the third is the last alive and keeps its session.
+      await set.stopReplica(1);
+      const last = await set.stopReplica(2);
+      expect(last.output.some((line) => line.includes('last live replica of the group'))).toBe(true);
+      expect(await replicaStates(database.url)).toEqual({
+        [set.ids[0]!]: 'left',
+        [set.ids[1]!]: 'left',
+        [set.ids[2]!]: 'member',
+      });
+
+      // Events published while no replica runs are queued by the broker for the last one's session; a new
+      // replica (a HUB_ID never seen) takes that session over and stores them.
+      const whileDown = batch('黑D', 2_000);
+      ids.push(...whileDown.map((event) => event.eventId));
+      await publisher.publishAll(whileDown);
+      const fresh = await set.addReplica();
+      await waitUntil(async () => (await stored()) >= ids.length, 60_000, 'the events published while all were down');
+      await waitUntil(
+        async () => (await replicaStates(database.url))[set.ids[2]!] === 'left',
+        30_000,
+        'the takeover to finish',
+      );
+      expect(await takeoverMessages(set.hub(fresh))).toBeGreaterThanOrEqual(whileDown.length);
+      const rows = await query<{ rows: string; distinct: string }>(
+        database.url,
+        'SELECT count(*) AS rows, count(DISTINCT event_id) AS distinct FROM passages WHERE event_id = ANY($1::text[])',
+        [ids],
+      );
+      expect({ rows: Number(rows[0]!.rows), distinct: Number(rows[0]!.distinct) }).toEqual({
+        rows: ids.length,
+        distinct: ids.length,
+      });
+      expect(await replicaStates(database.url)).toMatchObject({ [set.ids[2]!]: 'left', [set.ids[fresh]!]: 'member' });
+    } finally {
+      await publisher.close();
+    }
   });
 });

@@ -4,11 +4,13 @@ import { DeadLetterRepository } from './dead-letter.repository';
 import { DeadLettersController } from './dead-letters.controller';
 import { EventRepository } from './event.repository';
 import { IngestService } from './ingest.service';
+import { ReplicaMembership } from './replica-membership.service';
+import { ReplicaRepository } from './replica.repository';
 
 @Module({
   imports: [DevicesModule],
   controllers: [DeadLettersController],
-  providers: [IngestService, EventRepository, DeadLetterRepository],
-  exports: [IngestService],
+  providers: [IngestService, EventRepository, DeadLetterRepository, ReplicaMembership, ReplicaRepository],
+  exports: [IngestService, ReplicaMembership],
 })
 export class IngestModule {}

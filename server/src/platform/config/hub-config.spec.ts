@@ -48,6 +48,13 @@ describe('loadHubConfig', () => {
     expect(() => loadHubConfig({ INGEST_QUEUE_LIMIT: '1' })).toThrow(/INGEST_QUEUE_LIMIT/);
   });
 
+  it('refuses a replica timeout shorter than two heartbeats, which would take live replicas for dead', () => {
+    expect(() => loadHubConfig({ REPLICA_HEARTBEAT_S: '5', REPLICA_TIMEOUT_S: '9' })).toThrow(
+      /REPLICA_TIMEOUT_S=9: must be at least twice REPLICA_HEARTBEAT_S/,
+    );
+    expect(loadHubConfig({ REPLICA_HEARTBEAT_S: '1', REPLICA_TIMEOUT_S: '4' }).REPLICA_TIMEOUT_S).toBe(4);
+  });
+
   it('lists its keys for the configuration reference', () => {
     expect(HUB_ENVIRONMENT_KEYS).toContain('DATABASE_URL');
     expect(HUB_ENVIRONMENT_KEYS).toContain('REDIS_URL');

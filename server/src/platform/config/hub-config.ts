@@ -39,6 +39,19 @@ export const HubEnvironment = Type.Object({
     description:
       'shared-subscription group several replicas split the stream in (e.g. citywatch); unset = plain subscription for a single hub',
   }),
+  REPLICA_HEARTBEAT_S: Type.Number({
+    minimum: 0.5,
+    maximum: 300,
+    default: 5,
+    description: 'with MQTT_SHARE_GROUP: how often a replica records in the database that it is alive',
+  }),
+  REPLICA_TIMEOUT_S: Type.Number({
+    minimum: 2,
+    maximum: 3600,
+    default: 30,
+    description:
+      'with MQTT_SHARE_GROUP: a replica silent this long is taken for dead and another takes over its MQTT session (at least twice REPLICA_HEARTBEAT_S)',
+  }),
   EMBEDDED_MQTT_HOST: Type.String({
     default: '0.0.0.0',
     minLength: 1,
@@ -232,6 +245,13 @@ export const HubEnvironment = Type.Object({
     default: 16,
     description: 'stored face captures the recognition worker takes at a time (one batched network run)',
   }),
+  FACE_LEASE_SECONDS: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 120,
+    description:
+      "how long a recognition worker holds a batch of captures; a crashed worker's batch is taken again once it lapses, s",
+  }),
   FACE_UNKNOWN_THRESHOLD: Type.Number({
     minimum: -1,
     maximum: 1,
@@ -371,6 +391,11 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     throw new ConfigError([...new Set(problems)]);
   }
   const settings = converted as HubEnvironment;
+  if (settings.REPLICA_TIMEOUT_S < 2 * settings.REPLICA_HEARTBEAT_S) {
+    throw new ConfigError([
+      `REPLICA_TIMEOUT_S=${settings.REPLICA_TIMEOUT_S}: must be at least twice REPLICA_HEARTBEAT_S (${settings.REPLICA_HEARTBEAT_S}), or a live replica could be taken for dead`,
+    ]);
+  }
   return {
     ...settings,
     hubId: settings.HUB_ID || hostname().replace(/[^A-Za-z0-9_-]/g, '-'),

@@ -56,6 +56,19 @@ export class HubMetrics {
     registers: [this.registry],
   });
 
+  readonly replicaTakeovers = new Counter({
+    name: 'citywatch_replica_takeovers_total',
+    help: 'Sessions of silent replicas this replica took over, by outcome (drained, or stopped short)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly replicaTakeoverMessages = new Counter({
+    name: 'citywatch_replica_takeover_messages_total',
+    help: 'Messages taken from the sessions of silent replicas',
+    registers: [this.registry],
+  });
+
   readonly writeRetries = new Counter({
     name: 'citywatch_ingest_write_retries_total',
     help: 'Batch writes retried because the database was unreachable',

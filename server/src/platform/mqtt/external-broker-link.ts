@@ -1,7 +1,8 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from '../logging/logger';
-import type { BrokerLink, InboundHandler, PublishOptions } from './broker-link';
+import type { BrokerLink, DrainOutcome, InboundHandler, PublishOptions, ReplicaSessions } from './broker-link';
 import { DeferredPubacks } from './deferred-pubacks';
+import { waitUntilDrained } from './session-drain';
 
 export interface ExternalBrokerOptions {
   url: string;
@@ -13,6 +14,26 @@ export interface ExternalBrokerOptions {
   shareGroup?: string;
 }
 
+/** A drained session is one that has been quiet this long with every acknowledgement sent. */
+const QUIET_MS = 1_000;
+
+/** Counts what one connection takes in, for the drain that watches it. */
+class Intake {
+  messages = 0;
+  lastMessageAt = Date.now();
+  closed?: string;
+
+  constructor(readonly acks: DeferredPubacks) {}
+
+  probe() {
+    return {
+      lastMessageAt: () => this.lastMessageAt,
+      pending: () => this.acks.pending,
+      closedBecause: () => this.closed,
+    };
+  }
+}
+
 /**
  * A client of an external broker (Mosquitto, EMQX) with a persistent session, so the broker keeps
  * messages while the hub is away, and a shared subscription so replicas split the stream.
@@ -20,21 +41,36 @@ export interface ExternalBrokerOptions {
  */
 export class ExternalBrokerLink implements BrokerLink {
   readonly embedded = false;
+  readonly replicaSessions?: ReplicaSessions;
   private client?: MqttClient;
-  private readonly acks = new DeferredPubacks();
+  private handler?: InboundHandler;
+  private intake = new Intake(new DeferredPubacks());
+  private leaving = false;
+  /** Connections holding other replicas' sessions while they are drained. */
+  private readonly takeovers = new Set<MqttClient>();
 
   constructor(
     private readonly options: ExternalBrokerOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const group = options.shareGroup;
+    if (group) {
+      this.replicaSessions = {
+        shareGroup: group,
+        clientId: options.clientId,
+        adopt: (clientId, timeoutMs) => this.adopt(clientId, timeoutMs),
+        leaveGroup: (timeoutMs) => this.leaveGroup(timeoutMs),
+      };
+    }
+  }
 
   get deviceUrl(): string {
     return this.options.url;
   }
 
-  async start(handler: InboundHandler): Promise<void> {
-    const clientOptions: IClientOptions = {
-      clientId: this.options.clientId,
+  private clientOptions(clientId: string): IClientOptions {
+    return {
+      clientId,
       clean: false,
       protocolVersion: 4,
       username: this.options.username,
@@ -43,15 +79,23 @@ export class ExternalBrokerLink implements BrokerLink {
       connectTimeout: 10_000,
       keepalive: 30,
       resubscribe: true,
+      manualConnect: true,
     };
-    const client = connect(this.options.url, { ...clientOptions, manualConnect: true });
-    this.acks.install(client);
+  }
+
+  /** Hands every message to the hub's handler and holds its acknowledgement until it is committed. */
+  private accept(client: MqttClient, intake: Intake): void {
+    const handler = this.handler;
+    if (!handler) throw new Error('MQTT link is not started');
+    intake.acks.install(client);
     client.handleMessage = (packet, done) => {
-      const token = packet.qos > 0 && packet.messageId !== undefined ? this.acks.hold(packet.messageId) : undefined;
+      intake.messages += 1;
+      intake.lastMessageAt = Date.now();
+      const token = packet.qos > 0 && packet.messageId !== undefined ? intake.acks.hold(packet.messageId) : undefined;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const ticket = handler(packet.topic, payload);
       ticket.committed.then(
-        () => token && this.acks.release(token),
+        () => token && intake.acks.release(token),
         (error: Error) =>
           this.logger.error({ err: error, topic: packet.topic }, 'message not committed; left unacknowledged'),
       );
@@ -61,10 +105,16 @@ export class ExternalBrokerLink implements BrokerLink {
         () => done(),
       );
     };
+  }
+
+  async start(handler: InboundHandler): Promise<void> {
+    this.handler = handler;
+    const client = connect(this.options.url, this.clientOptions(this.options.clientId));
+    this.accept(client, this.intake);
     client.on('connect', (connack) => {
       this.logger.info({ url: this.options.url, sessionPresent: connack.sessionPresent }, 'connected to MQTT broker');
       // Subscribing again on a present session is harmless and picks up changed filters.
-      this.subscribe(client);
+      if (!this.leaving) this.subscribe(client);
     });
     client.on('reconnect', () => this.logger.warn({ url: this.options.url }, 'reconnecting to MQTT broker'));
     client.on('error', (error) => this.logger.warn({ err: error }, 'MQTT client error'));
@@ -84,9 +134,14 @@ export class ExternalBrokerLink implements BrokerLink {
     await connected;
   }
 
-  private subscribe(client: MqttClient): void {
+  /** The filters as subscribed: inside the shared group when there is one. */
+  private get subscribedFilters(): string[] {
     const group = this.options.shareGroup;
-    const filters = this.options.filters.map((filter) => (group ? `$share/${group}/${filter}` : filter));
+    return this.options.filters.map((filter) => (group ? `$share/${group}/${filter}` : filter));
+  }
+
+  private subscribe(client: MqttClient): void {
+    const filters = this.subscribedFilters;
     // Subscribe on every connect, even when the broker says the session is present: Mosquitto 2.0 does
     // not restore shared subscriptions from its persistence file, and MQTT.js would skip filters it
     // believes are still subscribed unless told `resubscribe`.
@@ -95,6 +150,53 @@ export class ExternalBrokerLink implements BrokerLink {
       if (error) this.logger.error({ err: error, filters }, 'subscription refused');
       else this.logger.info({ filters }, 'subscribed');
     });
+  }
+
+  private async leaveGroup(timeoutMs: number): Promise<DrainOutcome> {
+    const client = this.client;
+    if (!client?.connected) return { drained: false, messages: 0, reason: 'not connected' };
+    this.leaving = true;
+    const before = this.intake.messages;
+    try {
+      await client.unsubscribeAsync(this.subscribedFilters);
+    } catch (error) {
+      return { drained: false, messages: 0, reason: `unsubscribe failed: ${(error as Error).message}` };
+    }
+    const outcome = await waitUntilDrained(this.intake.probe(), { quietMs: QUIET_MS, timeoutMs });
+    return { ...outcome, messages: this.intake.messages - before };
+  }
+
+  /**
+   * Connects with another replica's client id. The broker hands this connection that replica's session:
+   * first what it queued (and what was in flight, again), then nothing more once the group subscription
+   * is gone. If the replica comes back, the broker closes this connection in its favour; what was not yet
+   * acknowledged here is redelivered to it, and idempotent storage absorbs the repeats.
+   */
+  private async adopt(clientId: string, timeoutMs: number): Promise<DrainOutcome> {
+    const intake = new Intake(new DeferredPubacks());
+    const client = connect(this.options.url, { ...this.clientOptions(clientId), reconnectPeriod: 0 });
+    this.takeovers.add(client);
+    this.accept(client, intake);
+    client.on('error', (error) => this.logger.warn({ err: error, clientId }, 'MQTT client error (adopted session)'));
+    client.on('close', () => (intake.closed ??= 'the connection closed (the replica came back?)'));
+    try {
+      const connack = await new Promise<{ sessionPresent: boolean }>((resolve, reject) => {
+        client.once('connect', resolve);
+        client.once('close', () => reject(new Error(intake.closed)));
+        client.connect();
+      });
+      if (connack.sessionPresent) await client.unsubscribeAsync(this.subscribedFilters);
+      const outcome = connack.sessionPresent
+        ? await waitUntilDrained(intake.probe(), { quietMs: QUIET_MS, timeoutMs })
+        : { drained: true };
+      return { ...outcome, messages: intake.messages };
+    } catch (error) {
+      return { drained: false, messages: intake.messages, reason: (error as Error).message };
+    } finally {
+      this.takeovers.delete(client);
+      if (intake.closed) client.end(true);
+      else await client.endAsync().catch(() => undefined);
+    }
   }
 
   async publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
@@ -108,6 +210,8 @@ export class ExternalBrokerLink implements BrokerLink {
   }
 
   async close(): Promise<void> {
+    // A takeover cut short leaves the rest of that session to the next claim.
+    for (const takeover of this.takeovers) takeover.end(true);
     await this.client?.endAsync();
   }
 }
