@@ -242,6 +242,16 @@ async function everyAlertOnEveryConsole(consoles: FailoverConsole[], url: string
   return truth;
 }
 
+/** Rows in `passages` for these event ids, and how many distinct ids they hold. */
+async function passageRows(url: string, ids: readonly string[]): Promise<{ rows: number; distinct: number }> {
+  const [row] = await query<{ rows: string; distinct: string }>(
+    url,
+    'SELECT count(*) AS rows, count(DISTINCT event_id) AS distinct FROM passages WHERE event_id = ANY($1::text[])',
+    [ids],
+  );
+  return { rows: Number(row!.rows), distinct: Number(row!.distinct) };
+}
+
 /** Messages a replica took from the sessions of dead replicas. */
 function takeoverMessages(hub: HubProcess): Promise<number> {
   return metric(hub.httpUrl, /^citywatch_replica_takeover_messages_total (\d+)/);
@@ -448,16 +458,7 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
       }),
     );
     const ids = events.map((event) => event.eventId);
-    const storedOf = async () =>
-      Number(
-        (
-          await query<{ n: string }>(
-            database.url,
-            'SELECT count(*) AS n FROM passages WHERE event_id = ANY($1::text[])',
-            [ids],
-          )
-        )[0]!.n,
-      );
+    const storedOf = async () => (await passageRows(database.url, ids)).rows;
     const publisher = await PassagePublisher.connect(broker.url, topics.root);
     const publishing = publisher.publishAll(events);
     await waitUntil(async () => (await storedOf()) >= total * 0.2, 60_000, '20% stored');
@@ -480,15 +481,7 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
     await waitUntil(async () => (await storedOf()) >= total, 90_000, `all ${total} passages without the victim`);
     step('kill: all stored by the others');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const rows = await query<{ rows: string; distinct: string }>(
-      database.url,
-      'SELECT count(*) AS rows, count(DISTINCT event_id) AS distinct FROM passages WHERE event_id = ANY($1::text[])',
-      [ids],
-    );
-    expect({ rows: Number(rows[0]!.rows), distinct: Number(rows[0]!.distinct) }).toEqual({
-      rows: total,
-      distinct: total,
-    });
+    expect(await passageRows(database.url, ids)).toEqual({ rows: total, distinct: total });
     const takenOver = (await Promise.all(set.running.map((hub) => takeoverMessages(hub)))).reduce((a, b) => a + b, 0);
     expect(takenOver).toBeGreaterThan(0);
     expect(await replicaStates(database.url)).toMatchObject({ [set.ids[victim]!]: 'left' });
@@ -538,16 +531,7 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
         }),
       );
     const ids: string[] = [];
-    const stored = async () =>
-      Number(
-        (
-          await query<{ n: string }>(
-            database.url,
-            'SELECT count(*) AS n FROM passages WHERE event_id = ANY($1::text[])',
-            [ids],
-          )
-        )[0]!.n,
-      );
+    const stored = async () => (await passageRows(database.url, ids)).rows;
     const publisher = await PassagePublisher.connect(broker.url, topics.root);
     try {
       // A rolling stop mid-stream: the first replica leaves; its share goes to the others with no wait for
@@ -587,15 +571,7 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
         'the takeover to finish',
       );
       expect(await takeoverMessages(set.hub(fresh))).toBeGreaterThanOrEqual(whileDown.length);
-      const rows = await query<{ rows: string; distinct: string }>(
-        database.url,
-        'SELECT count(*) AS rows, count(DISTINCT event_id) AS distinct FROM passages WHERE event_id = ANY($1::text[])',
-        [ids],
-      );
-      expect({ rows: Number(rows[0]!.rows), distinct: Number(rows[0]!.distinct) }).toEqual({
-        rows: ids.length,
-        distinct: ids.length,
-      });
+      expect(await passageRows(database.url, ids)).toEqual({ rows: ids.length, distinct: ids.length });
       expect(await replicaStates(database.url)).toMatchObject({ [set.ids[2]!]: 'left', [set.ids[fresh]!]: 'member' });
     } finally {
       await publisher.close();
