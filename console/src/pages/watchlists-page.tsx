@@ -1,15 +1,15 @@
-import type { HotlistEntry, HotlistEntryBody, Role } from '@citywatch/protocol';
-import { HOTLIST_CATEGORIES } from '@citywatch/protocol/api/checkpoints';
-import { useState, type ChangeEvent, type FormEvent } from 'react';
+import type { HotlistEntry, Role } from '@citywatch/protocol';
+import { Fragment, useState, type ChangeEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../components/empty-state';
 import { useHubApi, useSignedInUser } from '../context/session-context';
 import { useAsync } from '../hooks/use-async';
 import { errorText } from '../utils/error-text';
-import { formatDateTime, fromDateTimeLocal, toDateTimeLocal } from '../utils/format';
+import { formatDateTime } from '../utils/format';
+import { withSaved } from '../utils/saved-records';
 import { parseHotlistCsv } from '../views/checkpoints/hotlist-csv';
-import { MultiToggle } from '../views/checkpoints/multi-select';
 import { FaceSearch } from '../views/watchlists/face-search';
+import { HotlistEntryForm } from '../views/watchlists/hotlist-entry-form';
 import { PeopleWatchlist } from '../views/watchlists/people-watchlist';
 
 type Tab = 'vehicles' | 'people' | 'search';
@@ -51,9 +51,17 @@ function Hotlist() {
   const locale = i18n.resolvedLanguage ?? i18n.language;
   const api = useHubApi();
   const list = useAsync(() => api.hotlist.list({ limit: 500 }), [api]);
-  const [editing, setEditing] = useState<HotlistEntry | 'new'>();
+  /** The entry being edited (its id), or a new one. */
+  const [editing, setEditing] = useState<string | 'new'>();
+  const [saved, setSaved] = useState<ReadonlyMap<string, HotlistEntry>>(new Map());
   const [importReport, setImportReport] = useState<string[]>();
   const [error, setError] = useState<string>();
+
+  function onSaved(copy: HotlistEntry) {
+    setSaved((map) => new Map(map).set(copy.id, copy));
+    setEditing(undefined);
+    list.reload();
+  }
 
   async function remove(entry: HotlistEntry) {
     if (!window.confirm(t('watchlists.confirmRemove', { plate: entry.plate }))) return;
@@ -94,7 +102,12 @@ function Hotlist() {
   return (
     <section aria-label={t('watchlists.tabs.vehicles')}>
       <div className="button-row">
-        <button type="button" className="button button--primary" onClick={() => setEditing('new')}>
+        <button
+          type="button"
+          className="button button--primary"
+          aria-expanded={editing === 'new'}
+          onClick={() => setEditing(editing === 'new' ? undefined : 'new')}
+        >
           {t('watchlists.add')}
         </button>
         <label className="button">
@@ -115,16 +128,7 @@ function Hotlist() {
           {error}
         </p>
       ) : null}
-      {editing ? (
-        <HotlistForm
-          entry={editing === 'new' ? undefined : editing}
-          onDone={() => {
-            setEditing(undefined);
-            list.reload();
-          }}
-          onCancel={() => setEditing(undefined)}
-        />
-      ) : null}
+      {editing === 'new' ? <HotlistEntryForm onSaved={onSaved} onCancel={() => setEditing(undefined)} /> : null}
       {list.error ? (
         <EmptyState title={t('common.loadFailed')} hint={errorText(list.error, t('common.hubUnreachable'))} />
       ) : !list.data ? (
@@ -146,39 +150,53 @@ function Hotlist() {
               </tr>
             </thead>
             <tbody>
-              {list.data.items.map((entry) => {
+              {withSaved(list.data.items, saved).map((entry) => {
                 const active =
                   Date.parse(entry.validFrom) <= now && (!entry.validUntil || Date.parse(entry.validUntil) > now);
                 return (
-                  <tr key={entry.id}>
-                    <td className="numeric">
-                      {entry.plate}{' '}
-                      {entry.kind === 'pattern' ? <span className="muted">({t('watchlists.pattern')})</span> : null}
-                    </td>
-                    <td>{t(`watchlists.categories.${entry.category}`)}</td>
-                    <td>{entry.priority}</td>
-                    <td>{entry.reason}</td>
-                    <td>
-                      <span className={active ? 'text-ok' : 'muted'}>
-                        {active ? t('watchlists.active') : t('watchlists.inactive')}
-                      </span>
-                      <div className="muted small">
-                        {formatDateTime(entry.validFrom, locale)} –{' '}
-                        {entry.validUntil ? formatDateTime(entry.validUntil, locale) : t('watchlists.openEnded')}
-                      </div>
-                    </td>
-                    <td>
-                      {entry.tollgateIds.length === 0 ? t('watchlists.allTollgates') : entry.tollgateIds.join(', ')}
-                    </td>
-                    <td className="button-row">
-                      <button type="button" className="button" onClick={() => setEditing(entry)}>
-                        {t('common.edit')}
-                      </button>
-                      <button type="button" className="button button--danger" onClick={() => void remove(entry)}>
-                        {t('common.remove')}
-                      </button>
-                    </td>
-                  </tr>
+                  <Fragment key={entry.id}>
+                    <tr data-entry-id={entry.id}>
+                      <td className="numeric">
+                        {entry.plate}{' '}
+                        {entry.kind === 'pattern' ? <span className="muted">({t('watchlists.pattern')})</span> : null}
+                      </td>
+                      <td>{t(`watchlists.categories.${entry.category}`)}</td>
+                      <td>{entry.priority}</td>
+                      <td>{entry.reason}</td>
+                      <td>
+                        <span className={active ? 'text-ok' : 'muted'}>
+                          {active ? t('watchlists.active') : t('watchlists.inactive')}
+                        </span>
+                        <div className="muted small">
+                          {formatDateTime(entry.validFrom, locale)} –{' '}
+                          {entry.validUntil ? formatDateTime(entry.validUntil, locale) : t('watchlists.openEnded')}
+                        </div>
+                      </td>
+                      <td>
+                        {entry.tollgateIds.length === 0 ? t('watchlists.allTollgates') : entry.tollgateIds.join(', ')}
+                      </td>
+                      <td className="button-row">
+                        <button
+                          type="button"
+                          className="button"
+                          aria-expanded={editing === entry.id}
+                          onClick={() => setEditing(editing === entry.id ? undefined : entry.id)}
+                        >
+                          {t('common.edit')}
+                        </button>
+                        <button type="button" className="button button--danger" onClick={() => void remove(entry)}>
+                          {t('common.remove')}
+                        </button>
+                      </td>
+                    </tr>
+                    {editing === entry.id ? (
+                      <tr className="data-table__form-row">
+                        <td colSpan={7}>
+                          <HotlistEntryForm entry={entry} onSaved={onSaved} onCancel={() => setEditing(undefined)} />
+                        </td>
+                      </tr>
+                    ) : null}
+                  </Fragment>
                 );
               })}
             </tbody>
@@ -186,126 +204,5 @@ function Hotlist() {
         </div>
       )}
     </section>
-  );
-}
-
-function HotlistForm({ entry, onDone, onCancel }: { entry?: HotlistEntry; onDone: () => void; onCancel: () => void }) {
-  const { t } = useTranslation();
-  const api = useHubApi();
-  const tollgates = useAsync(() => api.tollgates.list(), [api]);
-  const [plate, setPlate] = useState(entry?.plate ?? '');
-  const [category, setCategory] = useState<HotlistEntryBody['category']>(entry?.category ?? 'stolen');
-  const [priority, setPriority] = useState(entry?.priority ?? 1);
-  const [reason, setReason] = useState(entry?.reason ?? '');
-  const [validFrom, setValidFrom] = useState(entry ? toDateTimeLocal(new Date(entry.validFrom)) : '');
-  const [validUntil, setValidUntil] = useState(entry?.validUntil ? toDateTimeLocal(new Date(entry.validUntil)) : '');
-  const [scope, setScope] = useState<string[]>(entry?.tollgateIds ?? []);
-  const [fuzzy, setFuzzy] = useState(entry?.fuzzy ?? true);
-  const [error, setError] = useState<string>();
-  const [busy, setBusy] = useState(false);
-
-  async function submit(event: FormEvent) {
-    event.preventDefault();
-    if (plate.trim().length < 2) return setError(t('watchlists.plateInvalid'));
-    if (!reason.trim()) return setError(t('watchlists.reasonRequired'));
-    if (validFrom && validUntil && validFrom >= validUntil) return setError(t('checkpoints.problem.range'));
-    const body: HotlistEntryBody = {
-      plate: plate.trim(),
-      category,
-      priority,
-      reason: reason.trim(),
-      validFrom: fromDateTimeLocal(validFrom),
-      validUntil: fromDateTimeLocal(validUntil),
-      tollgateIds: scope,
-      fuzzy,
-    };
-    setBusy(true);
-    setError(undefined);
-    try {
-      if (entry) await api.hotlist.update(entry.id, body);
-      else await api.hotlist.create(body);
-      onDone();
-    } catch (caught) {
-      setError(errorText(caught, t('common.hubUnreachable')));
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  return (
-    <form
-      className="panel-form"
-      onSubmit={(e) => void submit(e)}
-      noValidate
-      aria-label={entry ? t('common.edit') : t('watchlists.add')}
-    >
-      <div className="search-form__row">
-        <label className="field">
-          <span>{t('watchlists.plate')}</span>
-          <input
-            name="plate"
-            value={plate}
-            maxLength={12}
-            placeholder="黑A12345 / 黑A?23*"
-            onChange={(e) => setPlate(e.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>{t('watchlists.category')}</span>
-          <select value={category} onChange={(e) => setCategory(e.target.value as HotlistEntryBody['category'])}>
-            {HOTLIST_CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {t(`watchlists.categories.${c}`)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field field--narrow">
-          <span>{t('watchlists.priority')}</span>
-          <select value={priority} onChange={(e) => setPriority(Number(e.target.value))}>
-            {[1, 2, 3].map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>{t('watchlists.reason')}</span>
-          <input name="reason" value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>{t('watchlists.validFrom')}</span>
-          <input type="datetime-local" value={validFrom} onChange={(e) => setValidFrom(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>{t('watchlists.validUntil')}</span>
-          <input type="datetime-local" value={validUntil} onChange={(e) => setValidUntil(e.target.value)} />
-        </label>
-        <label className="field field--check">
-          <input type="checkbox" checked={fuzzy} onChange={(e) => setFuzzy(e.target.checked)} />
-          <span>{t('watchlists.fuzzy')}</span>
-        </label>
-      </div>
-      <MultiToggle
-        label={t('watchlists.scopeHint')}
-        options={(tollgates.data ?? []).map((tg) => ({ value: tg.id, label: tg.name }))}
-        value={scope}
-        onChange={setScope}
-      />
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <div className="button-row">
-        <button type="submit" className="button button--primary" disabled={busy}>
-          {t('common.save')}
-        </button>
-        <button type="button" className="button button--quiet" onClick={onCancel}>
-          {t('common.cancel')}
-        </button>
-      </div>
-    </form>
   );
 }

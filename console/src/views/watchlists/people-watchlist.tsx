@@ -1,16 +1,19 @@
-import type { FaceQualityReport, WatchlistCategory, WatchlistPerson } from '@citywatch/protocol';
-import { WATCHLIST_CATEGORIES } from '@citywatch/protocol/api/faces';
-import { useState, type FormEvent } from 'react';
+import type { FaceQualityReport, WatchlistPerson } from '@citywatch/protocol';
+import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AuthImage } from '../../components/auth-image';
 import { EmptyState } from '../../components/empty-state';
 import { useHubApi, useSignedInUser } from '../../context/session-context';
 import { useAsync } from '../../hooks/use-async';
 import { errorText } from '../../utils/error-text';
-import { formatDateTime, fromDateTimeLocal } from '../../utils/format';
+import { formatDateTime } from '../../utils/format';
+import { withSaved } from '../../utils/saved-records';
 import { faceUploadError } from './face-upload-error';
+import { focusFirstProblem } from './form-parts';
+import { PersonEditForm, PersonFields } from './person-fields';
+import { EMPTY_PERSON_FORM, appendPersonFields, checkPersonForm } from './person-form';
 
-/** The person watchlist: enrol with photos (quality shown, refusals explained), edit, disable, remove. */
+/** The person watchlist: enrol with photos (quality shown, refusals explained), edit every field, disable, remove. */
 export function PeopleWatchlist() {
   const { t, i18n } = useTranslation();
   const locale = i18n.resolvedLanguage ?? i18n.language;
@@ -20,6 +23,8 @@ export function PeopleWatchlist() {
   const [query, setQuery] = useState('');
   const list = useAsync(() => api.faces.listPeople({ limit: 200, q: query.trim() || undefined }), [api, query]);
   const [enrolling, setEnrolling] = useState(false);
+  const [editingId, setEditingId] = useState<string>();
+  const [saved, setSaved] = useState<ReadonlyMap<string, WatchlistPerson>>(new Map());
   const [error, setError] = useState<string>();
 
   async function act(action: () => Promise<unknown>) {
@@ -71,7 +76,7 @@ export function PeopleWatchlist() {
         <EmptyState title={t('faces.empty')} hint={canEdit ? t('faces.emptyHint') : undefined} />
       ) : (
         <ul className="person-list" data-testid="people">
-          {list.data.items.map((person) => (
+          {withSaved(list.data.items, saved).map((person) => (
             <li key={person.id} className="person-card" data-person-id={person.id} data-active={person.active}>
               <div className="person-card__photos">
                 {person.photos.map((photo) => (
@@ -93,12 +98,13 @@ export function PeopleWatchlist() {
                 ))}
               </div>
               <div className="person-card__body">
-                <h3>{person.name}</h3>
-                <p className="muted">
+                <h3 data-testid="person-name">{person.name}</h3>
+                <p className="muted" data-testid="person-summary">
                   {t(`faces.categories.${person.category}`)} · {t('watchlists.priority')} {person.priority} ·{' '}
                   {person.reason}
+                  {person.idNumber ? ` · ${t('faces.idNumber')} ${person.idNumber}` : ''}
                 </p>
-                <p className="small">
+                <p className="small" data-testid="person-validity">
                   <span className={person.active ? 'text-ok' : 'muted'}>
                     {person.active
                       ? t('watchlists.active')
@@ -118,14 +124,18 @@ export function PeopleWatchlist() {
                     <button
                       type="button"
                       className="button"
+                      aria-expanded={editingId === person.id}
+                      onClick={() => setEditingId(editingId === person.id ? undefined : person.id)}
+                    >
+                      {t('common.edit')}
+                    </button>
+                    <button
+                      type="button"
+                      className="button"
                       onClick={() => void act(() => api.faces.update(person.id, { enabled: !person.enabled }))}
                     >
                       {person.enabled ? t('admin.users.disable') : t('admin.users.enable')}
                     </button>
-                    <EditPriority
-                      person={person}
-                      onSave={(priority) => void act(() => api.faces.update(person.id, { priority }))}
-                    />
                     <label className="button">
                       {t('faces.addPhoto')}
                       <input
@@ -154,28 +164,23 @@ export function PeopleWatchlist() {
                     </button>
                   </div>
                 ) : null}
+                {editingId === person.id ? (
+                  <PersonEditForm
+                    person={person}
+                    onSaved={(copy) => {
+                      setSaved((map) => new Map(map).set(copy.id, copy));
+                      setEditingId(undefined);
+                      list.reload();
+                    }}
+                    onCancel={() => setEditingId(undefined)}
+                  />
+                ) : null}
               </div>
             </li>
           ))}
         </ul>
       )}
     </section>
-  );
-}
-
-function EditPriority({ person, onSave }: { person: WatchlistPerson; onSave: (priority: number) => void }) {
-  const { t } = useTranslation();
-  return (
-    <label className="field field--inline small">
-      <span>{t('watchlists.priority')}</span>
-      <select value={person.priority} onChange={(e) => onSave(Number(e.target.value))}>
-        {[1, 2, 3].map((p) => (
-          <option key={p} value={p}>
-            {p}
-          </option>
-        ))}
-      </select>
-    </label>
   );
 }
 
@@ -196,34 +201,24 @@ export function QualityLine({ quality }: { quality: FaceQualityReport }) {
 function EnrolForm({ onDone }: { onDone: () => void }) {
   const { t } = useTranslation();
   const api = useHubApi();
-  const [name, setName] = useState('');
-  const [idNumber, setIdNumber] = useState('');
-  const [category, setCategory] = useState<WatchlistCategory>('wanted');
-  const [priority, setPriority] = useState(1);
-  const [reason, setReason] = useState('');
-  const [validUntil, setValidUntil] = useState('');
-  const [deviceIds, setDeviceIds] = useState('');
+  const formRef = useRef<HTMLFormElement>(null);
+  const [values, setValues] = useState(EMPTY_PERSON_FORM);
+  const [checked, setChecked] = useState(false);
   const [photos, setPhotos] = useState<File[]>([]);
   const [error, setError] = useState<{ message: string; quality?: FaceQualityReport }>();
   const [busy, setBusy] = useState(false);
+  const problems = checked ? checkPersonForm(values, false) : {};
+  const photoProblem = checked && photos.length === 0;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (!name.trim()) return setError({ message: t('faces.nameRequired') });
-    if (!reason.trim()) return setError({ message: t('watchlists.reasonRequired') });
-    if (photos.length === 0) return setError({ message: t('faces.photoRequired') });
-    if (idNumber && !/^[0-9A-Za-z-]*$/.test(idNumber)) return setError({ message: t('faces.idNumberInvalid') });
-    if (deviceIds.trim() && !/^[0-9]{20}(\s*,\s*[0-9]{20})*$/.test(deviceIds.trim()))
-      return setError({ message: t('faces.deviceIdsInvalid') });
+    if (busy) return;
+    setChecked(true);
+    if (Object.keys(checkPersonForm(values, false)).length > 0 || photos.length === 0) {
+      return focusFirstProblem(formRef.current);
+    }
     const form = new FormData();
-    form.append('name', name.trim());
-    if (idNumber) form.append('idNumber', idNumber);
-    form.append('category', category);
-    form.append('priority', String(priority));
-    form.append('reason', reason.trim());
-    const until = fromDateTimeLocal(validUntil);
-    if (until) form.append('validUntil', until);
-    if (deviceIds.trim()) form.append('deviceIds', deviceIds.replace(/\s/g, ''));
+    appendPersonFields(form, values);
     for (const photo of photos) form.append('photo', photo);
     setBusy(true);
     setError(undefined);
@@ -242,72 +237,38 @@ function EnrolForm({ onDone }: { onDone: () => void }) {
   }
 
   return (
-    <form className="panel-form" onSubmit={(e) => void submit(e)} noValidate aria-label={t('faces.enrol')}>
-      <div className="search-form__row">
-        <label className="field">
-          <span>{t('faces.name')}</span>
-          <input name="name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>{t('faces.idNumber')}</span>
-          <input name="idNumber" value={idNumber} maxLength={32} onChange={(e) => setIdNumber(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>{t('watchlists.category')}</span>
-          <select name="category" value={category} onChange={(e) => setCategory(e.target.value as WatchlistCategory)}>
-            {WATCHLIST_CATEGORIES.map((c) => (
-              <option key={c} value={c}>
-                {t(`faces.categories.${c}`)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field field--narrow">
-          <span>{t('watchlists.priority')}</span>
-          <select value={priority} onChange={(e) => setPriority(Number(e.target.value))}>
-            {[1, 2, 3].map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>{t('watchlists.reason')}</span>
-          <input name="reason" value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>{t('watchlists.validUntil')}</span>
-          <input type="datetime-local" value={validUntil} onChange={(e) => setValidUntil(e.target.value)} />
-        </label>
-        <label className="field">
-          <span>{t('faces.deviceIds')}</span>
-          <input
-            value={deviceIds}
-            placeholder={t('faces.deviceIdsHint')}
-            onChange={(e) => setDeviceIds(e.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>{t('faces.photos')}</span>
-          <input
-            name="photo"
-            type="file"
-            multiple
-            accept="image/jpeg,image/png,image/webp"
-            onChange={(e) => setPhotos([...(e.target.files ?? [])].slice(0, 10))}
-          />
-        </label>
-      </div>
+    <form
+      ref={formRef}
+      className="panel-form"
+      onSubmit={(e) => void submit(e)}
+      noValidate
+      aria-label={t('faces.enrol')}
+      aria-busy={busy}
+    >
+      <PersonFields values={values} problems={problems} onChange={setValues} />
+      <label className="field">
+        <span>{t('faces.photos')}</span>
+        <input
+          name="photo"
+          type="file"
+          multiple
+          accept="image/jpeg,image/png,image/webp"
+          aria-invalid={photoProblem || undefined}
+          onChange={(e) => setPhotos([...(e.target.files ?? [])].slice(0, 10))}
+        />
+        {photoProblem ? <span className="field__problem">{t('faces.photoRequired')}</span> : null}
+      </label>
       {error ? (
         <div className="form-error" role="alert" data-testid="enrol-error">
           <p>{error.message}</p>
           {error.quality ? <QualityLine quality={error.quality} /> : null}
         </div>
       ) : null}
-      <button type="submit" className="button button--primary" disabled={busy}>
-        {busy ? t('faces.enrolling') : t('faces.enrol')}
-      </button>
+      <div className="button-row">
+        <button type="submit" className="button button--primary" disabled={busy}>
+          {busy ? t('faces.enrolling') : t('faces.enrol')}
+        </button>
+      </div>
     </form>
   );
 }
