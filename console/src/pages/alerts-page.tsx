@@ -14,7 +14,13 @@ import { hrefForPath, subPath } from '../utils/hash-path';
 import { may } from '../utils/roles';
 import { setAlertSoundMuted, useAlertSoundMuted } from '../utils/sound-preference';
 import { AlertDetail, AlertDetailMissing } from '../views/alerts/alert-detail';
-import { DEFAULT_ALERT_FILTER, alertAreas, matchesAlertFilter, type AlertFilter } from '../views/alerts/alert-filters';
+import {
+  DEFAULT_ALERT_FILTER,
+  alertAreas,
+  isDefaultAlertFilter,
+  matchesAlertFilter,
+  type AlertFilter,
+} from '../views/alerts/alert-filters';
 import { AlertWall } from '../views/alerts/alert-wall';
 
 /** The wall of alerts, newest first, with filters, the alarm switch and the detail of the one opened. */
@@ -144,7 +150,7 @@ export default function AlertsPage() {
               onChange={(e) => setFilter({ ...filter, deviceId: e.target.value })}
             />
           </label>
-          {filter !== DEFAULT_ALERT_FILTER ? (
+          {!isDefaultAlertFilter(filter) ? (
             <button type="button" className="button button--quiet" onClick={() => setFilter(DEFAULT_ALERT_FILTER)}>
               {t('alerts.filters.reset')}
             </button>

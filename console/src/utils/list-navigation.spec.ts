@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextActiveIndex } from './list-navigation';
+import { feedNavigationKey, nextActiveIndex } from './list-navigation';
 
 describe('nextActiveIndex', () => {
   it('starts at the first row when none is active', () => {
@@ -25,5 +25,14 @@ describe('nextActiveIndex', () => {
   it('ignores other keys and empty lists', () => {
     expect(nextActiveIndex('a', 3, 10, 5)).toBeUndefined();
     expect(nextActiveIndex('ArrowDown', -1, 0, 5)).toBeUndefined();
+  });
+});
+
+describe('feedNavigationKey', () => {
+  it('reads j and k as down and up, and leaves other keys alone', () => {
+    expect(feedNavigationKey('j')).toBe('ArrowDown');
+    expect(feedNavigationKey('k')).toBe('ArrowUp');
+    expect(feedNavigationKey('J')).toBe('J');
+    expect(feedNavigationKey('PageDown')).toBe('PageDown');
   });
 });

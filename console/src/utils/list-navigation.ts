@@ -23,3 +23,11 @@ export function nextActiveIndex(key: string, current: number, count: number, pag
       return undefined;
   }
 }
+
+/** Letter keys that move through a feed as in mail readers and news feeds: j next, k previous. */
+const FEED_LETTER_KEYS: Readonly<Record<string, string>> = { j: 'ArrowDown', k: 'ArrowUp' };
+
+/** The key `nextActiveIndex` understands for a key pressed on a feed: j and k as the arrows, others as they are. */
+export function feedNavigationKey(key: string): string {
+  return FEED_LETTER_KEYS[key] ?? key;
+}

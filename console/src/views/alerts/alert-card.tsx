@@ -6,6 +6,11 @@ import { formatClockTime, formatDateTime } from '../../utils/format';
 interface AlertCardProps {
   alert: AlertRecord;
   selected: boolean;
+  /** The wall's one tab stop (the focused card, else the first). */
+  tabStop: boolean;
+  /** 1-based place in the wall, and how many cards it has (for screen readers: the feed pattern). */
+  position: number;
+  setSize: number;
   canClaim: boolean;
   busy: boolean;
   top: number;
@@ -13,10 +18,16 @@ interface AlertCardProps {
   onClaim: (alertId: string) => void;
 }
 
-/** One alert on the wall: severity colour, what, where, when, who holds it; claim from the card itself. */
+/**
+ * One alert on the wall: severity colour, what, where, when, who holds it; claim from the card itself. The card
+ * is focusable (the wall moves focus between cards with the arrow keys; Enter opens the detail).
+ */
 export const AlertCard = memo(function AlertCard({
   alert,
   selected,
+  tabStop,
+  position,
+  setSize,
   canClaim,
   busy,
   top,
@@ -32,6 +43,9 @@ export const AlertCard = memo(function AlertCard({
       data-severity={alert.severity}
       data-state={alert.state}
       aria-current={selected ? 'true' : undefined}
+      aria-posinset={position}
+      aria-setsize={setSize}
+      tabIndex={tabStop ? 0 : -1}
       style={{ transform: `translateY(${top}px)` }}
       aria-labelledby={`alert-title-${alert.id}`}
     >

@@ -1,6 +1,6 @@
 import type { AlertRecord } from '@citywatch/protocol';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ALERT_FILTER, alertAreas, matchesAlertFilter } from './alert-filters';
+import { DEFAULT_ALERT_FILTER, alertAreas, isDefaultAlertFilter, matchesAlertFilter } from './alert-filters';
 
 const alert = (extra: Partial<AlertRecord>) =>
   ({ type: 'speeding', state: 'new', area: 'A', deviceId: '23010800001210000001', ...extra }) as AlertRecord;
@@ -19,6 +19,12 @@ describe('matchesAlertFilter', () => {
     expect(matchesAlertFilter(alert({}), { ...base, deviceId: '10000001' })).toBe(true);
     expect(matchesAlertFilter(alert({ deviceId: null }), { ...base, deviceId: '1' })).toBe(false);
     expect(matchesAlertFilter(alert({ state: 'assigned' }), { ...base, state: 'assigned' })).toBe(true);
+  });
+
+  it('is the default again once a typed filter is cleared', () => {
+    expect(isDefaultAlertFilter({ ...DEFAULT_ALERT_FILTER, deviceId: '' })).toBe(true);
+    expect(isDefaultAlertFilter({ ...DEFAULT_ALERT_FILTER, deviceId: '1' })).toBe(false);
+    expect(isDefaultAlertFilter({ ...DEFAULT_ALERT_FILTER, state: 'all' })).toBe(false);
   });
 
   it('lists the areas once, sorted', () => {

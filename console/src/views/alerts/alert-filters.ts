@@ -13,6 +13,13 @@ export interface AlertFilter {
 
 export const DEFAULT_ALERT_FILTER: AlertFilter = { type: '', area: '', deviceId: '', state: 'open' };
 
+/** Whether the filter shows what the wall shows by default (field by field: typing and clearing is default again). */
+export function isDefaultAlertFilter(filter: AlertFilter): boolean {
+  return (Object.keys(DEFAULT_ALERT_FILTER) as (keyof AlertFilter)[]).every(
+    (key) => filter[key] === DEFAULT_ALERT_FILTER[key],
+  );
+}
+
 export function matchesAlertFilter(alert: AlertRecord, filter: AlertFilter): boolean {
   if (filter.type && alert.type !== filter.type) return false;
   if (filter.area && alert.area !== filter.area) return false;
