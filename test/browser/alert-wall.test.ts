@@ -57,6 +57,8 @@ describe('console alert wall', () => {
   let device: MqttClient;
   let browser: BrowserSession;
   let page: Page;
+  /** The card the keyboard test leaves focused, which the storm must not take focus from. */
+  let keptFocus: string | undefined;
 
   const incident = (camera: number, kind: IncidentEventPayload['kind'], description: string): IncidentEventPayload => ({
     v: 1,
@@ -146,6 +148,7 @@ describe('console alert wall', () => {
     await page.keyboard.press('Home');
     await expect.poll(focused).toMatchObject({ position: '1' });
     await page.keyboard.press('ArrowDown');
+    await expect.poll(focused).toMatchObject({ position: '2' });
     const second = (await focused()).id!;
 
     // Enter opens the detail; Escape closes it and focus goes back to the card.
@@ -166,6 +169,9 @@ describe('console alert wall', () => {
       .poll(() => page.locator(`.alert-card[data-alert-id="${second}"] .state-badge`).textContent())
       .toBe('已认领');
     expect(page.url()).not.toContain(`#/alerts/${second}`);
+    // The button went with the claim: focus is back on its card, not lost to the page.
+    await expect.poll(focused).toMatchObject({ id: second });
+    keptFocus = second;
   });
 
   it('keeps up with an alert storm: responsive, newest on top, the database count, a bounded page', async () => {
@@ -209,8 +215,13 @@ describe('console alert wall', () => {
       return Date.now() - started;
     })();
 
-    // Mid-storm, an operator narrows the wall to one camera: the filter must apply within the bound.
+    // Mid-storm, the card focused before it is still focused, though hundreds of newer alerts pushed it out of view.
     await new Promise((resolve) => setTimeout(resolve, (STORM_SECONDS * 1000) / 2));
+    const focusedMidStorm = await focused();
+    const heldMidStorm = await wallCount();
+    expect(focusedMidStorm.id).toBe(keptFocus);
+    expect(heldMidStorm.total).toBeGreaterThan(QUIET_ALERTS + 100);
+    // Then an operator narrows the wall to one camera: the filter must apply within the bound.
     const camera = cameras[7]!.id;
     const typed = Date.now();
     await page.locator('.filter-bar input').fill(camera);

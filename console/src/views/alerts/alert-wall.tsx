@@ -27,7 +27,8 @@ const cardOf = (element: EventTarget | null) =>
  * Keyboard: the cards are one tab stop (the focused card, else the first); ↑/↓ or k/j move focus to the
  * previous/next card, Page Up/Down by a screen, Home/End to either end, scrolling the card into view; Enter
  * opens the focused card's detail. The focused card stays in the page even when newer alerts push it out of
- * view, so focus is never lost to a storm; closing the detail hands focus back to it.
+ * view, so focus is never lost to a storm; closing the detail, or claiming from the card's button (which
+ * then goes), hands focus back to the card.
  */
 export function AlertWall({ alerts, selectedId, canClaim, busyIds, onOpen, onClaim }: AlertWallProps) {
   const { t } = useTranslation();
@@ -35,6 +36,8 @@ export function AlertWall({ alerts, selectedId, canClaim, busyIds, onOpen, onCla
   const [focusedId, setFocusedId] = useState<string>();
   /** A card to focus once it is drawn (after a key moved to it). */
   const pendingFocus = useRef<string | undefined>(undefined);
+  /** A card claimed from its own button: when the button goes (claimed), focus goes to the card. */
+  const claimedFrom = useRef<string | undefined>(undefined);
   const activeId = focusedId ?? selectedId;
   const activeIndex = activeId === undefined ? -1 : alerts.findIndex((alert) => alert.id === activeId);
 
@@ -59,12 +62,28 @@ export function AlertWall({ alerts, selectedId, canClaim, busyIds, onOpen, onCla
     scrollRef.current?.querySelector<HTMLElement>(`.alert-card[data-alert-id="${CSS.escape(alertId)}"]`);
 
   useLayoutEffect(() => {
+    const claimed = claimedFrom.current;
+    if (claimed !== undefined) {
+      const active = document.activeElement;
+      if (!active || active === document.body) {
+        claimedFrom.current = undefined;
+        cardElement(claimed)?.focus({ preventScroll: true });
+      } else if (cardOf(active)?.dataset.alertId !== claimed) claimedFrom.current = undefined;
+    }
     if (pendingFocus.current === undefined) return;
     const card = cardElement(pendingFocus.current);
     if (!card) return;
     pendingFocus.current = undefined;
     card.focus({ preventScroll: true });
   });
+
+  const claim = useCallback(
+    (alertId: string) => {
+      if (cardOf(document.activeElement)?.dataset.alertId === alertId) claimedFrom.current = alertId;
+      onClaim(alertId);
+    },
+    [onClaim],
+  );
 
   // Closing the detail (Escape, ✕) removes what had focus: hand it back to the card.
   const previousSelected = useRef(selectedId);
@@ -134,7 +153,7 @@ export function AlertWall({ alerts, selectedId, canClaim, busyIds, onOpen, onCla
               busy={busyIds.has(alert.id)}
               top={item.start}
               onOpen={onOpen}
-              onClaim={onClaim}
+              onClaim={claim}
             />
           );
         })}
