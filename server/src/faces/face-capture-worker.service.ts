@@ -17,8 +17,6 @@ import { FacesMetrics } from './faces.metrics';
 import { WatchlistService } from './watchlist.service';
 import type { WatchlistCandidate } from './watchlist-matcher';
 
-/** A lease long enough for a batch on a busy machine; a crashed worker's captures are taken again after it. */
-const LEASE_SECONDS = 120;
 /** A capture that failed this many whole-batch attempts is marked failed rather than retried for ever. */
 const MAX_ATTEMPTS = 5;
 const SEVERITY_BY_PRIORITY: Record<number, AlertSeverity> = { 1: 'critical', 2: 'major', 3: 'minor' };
@@ -27,9 +25,12 @@ const SEVERITY_BY_PRIORITY: Record<number, AlertSeverity> = { 1: 'critical', 2: 
  * Recognises stored face captures. face_captures is the work queue (rows with processed_at NULL): the
  * worker leases a batch, runs the checkpoint-crop pipeline over it (one batched network run), matches each
  * face against the watchlist, raises an alert per hit, stores descriptor, quality and thumbnail, and marks
- * the batch processed. A crash before the mark leaves the lease to lapse and the batch is done again; its
- * hits reuse their recorded dedupe keys, so the alert is updated, not repeated. Woken by `face.stored`,
- * and polls every FACE_SYNC_INTERVAL_MS for captures other replicas stored.
+ * the batch processed. A crash before the mark leaves the lease (FACE_LEASE_SECONDS) to lapse and the
+ * batch is done again: its hits keep their recorded dedupe keys, and a hit whose alert was raised already
+ * raises nothing more, so each hit counts once in its alert. Only the latest claim of a capture marks it
+ * (a batch that outlived its lease leaves its captures to the worker that claimed them again). Hits of a
+ * person at a device merge by shot time whatever order they are processed in (FaceCapturesRepository.recordHit).
+ * Woken by `face.stored`, and polls every FACE_SYNC_INTERVAL_MS for captures other replicas stored.
  */
 @Injectable()
 export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -110,7 +111,7 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
 
   /** One batch: lease, recognise, match, alert, store. Returns how many captures it finished. */
   async processBatch(): Promise<number> {
-    const batch = await this.captures.claim(this.config.FACE_BATCH_SIZE, LEASE_SECONDS);
+    const batch = await this.captures.claim(this.config.FACE_BATCH_SIZE, this.config.FACE_LEASE_SECONDS);
     if (batch.length === 0) {
       void this.sampleBacklog();
       return 0;
@@ -119,11 +120,19 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
     try {
       const results = await this.recognise(batch);
       const started = performance.now();
-      await this.captures.complete(results);
+      const marked = await this.captures.complete(results);
       this.metrics.stageSeconds.observe({ stage: 'store' }, (performance.now() - started) / 1000 / batch.length);
-      for (const result of results) this.metrics.processed.inc({ outcome: result.outcome });
-      this.metrics.finished(results.length);
-      this.processedTotal += results.length;
+      const done = results.filter((result) => marked.has(result.eventId));
+      if (done.length < results.length) {
+        // The lease lapsed while this batch ran and another worker claimed those captures: theirs to mark.
+        this.logger.warn(
+          { eventIds: results.filter((result) => !marked.has(result.eventId)).map((result) => result.eventId) },
+          'face captures claimed again before this batch was marked; left to the later claim',
+        );
+      }
+      for (const result of done) this.metrics.processed.inc({ outcome: result.outcome });
+      this.metrics.finished(done.length);
+      this.processedTotal += done.length;
       this.search.refreshSoon();
       return results.length;
     } catch (error) {
@@ -175,6 +184,7 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
     return {
       eventId: capture.eventId,
       shotTime: capture.shotTime,
+      attempts: capture.attempts,
       outcome: hits.length > 0 ? 'matched' : 'unmatched',
       descriptor: descriptorToBytes(face.descriptor),
       quality: report(face.quality),
@@ -187,8 +197,7 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
 
   private async raise(capture: ClaimedCapture, hit: WatchlistCandidate): Promise<void> {
     const person = hit.person;
-    this.metrics.hits.inc({ category: person.category });
-    const dedupeKey = await this.captures.recordHit(
+    const { dedupeKey, alertId } = await this.captures.recordHit(
       {
         captureEventId: capture.eventId,
         shotTime: capture.shotTime,
@@ -201,6 +210,14 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
       `face:${person.id}:${capture.deviceId}:${capture.eventId}`.slice(0, 200),
       this.config.FACE_ALERT_MERGE_MINUTES * 60_000,
     );
+    if (alertId !== null) {
+      // Processed before (a crash or a lapsed lease after the alert was raised): counted once already.
+      this.logger.info(
+        { eventId: capture.eventId, deviceId: capture.deviceId, watchlistPersonId: person.id, alertId },
+        'watchlist face hit already raised',
+      );
+      return;
+    }
     this.logger.info(
       {
         eventId: capture.eventId,
@@ -258,6 +275,7 @@ function failed(capture: ClaimedCapture): CaptureResult {
   return {
     eventId: capture.eventId,
     shotTime: capture.shotTime,
+    attempts: capture.attempts,
     outcome: 'failed',
     descriptor: null,
     quality: null,

@@ -17,6 +17,8 @@ export type CaptureOutcome = 'matched' | 'unmatched' | 'rejected' | 'failed';
 export interface CaptureResult {
   eventId: string;
   shotTime: string;
+  /** The claim this result comes from (`ClaimedCapture.attempts`): only the latest claim may complete. */
+  attempts: number;
   outcome: CaptureOutcome;
   descriptor: Buffer | null;
   quality: FaceQualityReport | null;
@@ -45,6 +47,9 @@ export interface CaptureDetails {
   matched: boolean;
 }
 
+/** The first key of pg_advisory_xact_lock(int, int) while a hit is recorded; the second is the person and device. */
+const FACE_HIT_LOCK = 0x0face;
+
 const asBytes = (value: Uint8Array | null) =>
   value === null ? null : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 const iso = (value: Date | string) => new Date(value).toISOString();
@@ -58,8 +63,10 @@ export class FaceCapturesRepository {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
   /**
-   * Leases up to `limit` unprocessed captures, oldest stored first, for `leaseSeconds`: rows another
-   * worker holds (locked now, or leased and not lapsed) are skipped, so replicas never share a capture.
+   * Leases up to `limit` unprocessed captures, oldest stored first (then by shot time: one ingest batch
+   * shares its stored_at), for `leaseSeconds`: rows another worker holds (locked now, or leased and not
+   * lapsed) are skipped, so replicas never share a capture. Each claim counts in `attempts`, which is
+   * then the claim's token: `complete` and `release` only act for the latest claim.
    */
   async claim(limit: number, leaseSeconds: number): Promise<ClaimedCapture[]> {
     const result = await this.database.query<{
@@ -72,7 +79,7 @@ export class FaceCapturesRepository {
       `UPDATE face_captures f SET claimed_until = now() + make_interval(secs => $2), attempts = f.attempts + 1
        FROM (SELECT event_id, shot_time FROM face_captures
              WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < now())
-             ORDER BY stored_at LIMIT $1 FOR UPDATE SKIP LOCKED) picked
+             ORDER BY stored_at, shot_time LIMIT $1 FOR UPDATE SKIP LOCKED) picked
        WHERE f.event_id = picked.event_id AND f.shot_time = picked.shot_time
        RETURNING f.event_id, f.shot_time, f.device_id, f.face_jpeg, f.attempts`,
       [limit, leaseSeconds],
@@ -86,30 +93,38 @@ export class FaceCapturesRepository {
     }));
   }
 
-  /** Gives leased captures back (the batch failed as a whole; they are retried). */
-  async release(captures: readonly { eventId: string; shotTime: string }[]): Promise<void> {
+  /** Gives leased captures back (the batch failed as a whole; they are retried), unless claimed again since. */
+  async release(captures: readonly { eventId: string; shotTime: string; attempts: number }[]): Promise<void> {
     if (captures.length === 0) return;
     await this.database.query(
       `UPDATE face_captures f SET claimed_until = NULL
-       FROM unnest($1::text[], $2::timestamptz[]) AS u(event_id, shot_time)
-       WHERE f.event_id = u.event_id AND f.shot_time = u.shot_time AND f.processed_at IS NULL`,
-      [captures.map((c) => c.eventId), captures.map((c) => c.shotTime)],
+       FROM unnest($1::text[], $2::timestamptz[], $3::smallint[]) AS u(event_id, shot_time, attempts)
+       WHERE f.event_id = u.event_id AND f.shot_time = u.shot_time AND f.processed_at IS NULL
+         AND f.attempts = u.attempts`,
+      [captures.map((c) => c.eventId), captures.map((c) => c.shotTime), captures.map((c) => c.attempts)],
     );
   }
 
-  /** Stores the results and marks the captures processed, in one statement. */
-  async complete(results: readonly CaptureResult[]): Promise<void> {
-    if (results.length === 0) return;
-    await this.database.query(
+  /**
+   * Stores the results and marks the captures processed, in one statement, and returns the event ids it
+   * marked: a capture already processed, or claimed again after this claim's lease lapsed, is left to
+   * the later claim.
+   */
+  async complete(results: readonly CaptureResult[]): Promise<Set<string>> {
+    if (results.length === 0) return new Set();
+    const marked = await this.database.query<{ event_id: string }>(
       `UPDATE face_captures f
        SET processed_at = now(), claimed_until = NULL, outcome = u.outcome,
            descriptor = decode(u.descriptor, 'base64'), quality = u.quality::jsonb,
            thumbnail_jpeg = decode(u.thumbnail, 'base64'), matched = f.matched OR u.matched,
            best_person_id = u.best_person_id, best_similarity = u.best_similarity
        FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[],
-                   $8::bigint[], $9::real[])
-            AS u(event_id, shot_time, outcome, descriptor, quality, thumbnail, matched, best_person_id, best_similarity)
-       WHERE f.event_id = u.event_id AND f.shot_time = u.shot_time`,
+                   $8::bigint[], $9::real[], $10::smallint[])
+            AS u(event_id, shot_time, outcome, descriptor, quality, thumbnail, matched, best_person_id, best_similarity,
+                 attempts)
+       WHERE f.event_id = u.event_id AND f.shot_time = u.shot_time AND f.processed_at IS NULL
+         AND f.attempts = u.attempts
+       RETURNING f.event_id`,
       [
         results.map((r) => r.eventId),
         results.map((r) => r.shotTime),
@@ -120,44 +135,62 @@ export class FaceCapturesRepository {
         results.map((r) => r.matched),
         results.map((r) => r.bestPersonId),
         results.map((r) => r.bestSimilarity),
+        results.map((r) => r.attempts),
       ],
     );
+    return new Set(marked.rows.map((row) => row.event_id));
   }
 
   /**
-   * Records a hit (once per capture and person) and returns the dedupe key of its alert: the key of this
-   * hit if it was recorded before (a capture processed again), else the key of the latest hit of the same
-   * person at the same device within `mergeMs` before it, else `proposedKey`.
+   * Records a hit (once per capture and person) and returns the dedupe key of its alert, with the alert's
+   * id when this hit already raised it (a capture processed again after a crash: raise nothing more).
+   * The key is the one this hit was recorded with before, else that of the nearest hit of the same person
+   * at the same device less than `mergeMs` before it (or, failing that, after it: captures are not always
+   * processed in shot order), else `proposedKey`. Hits of one person at one device are recorded one at a
+   * time (an advisory lock), so two workers recording them at once still agree on the key.
    */
-  async recordHit(hit: Omit<FaceHitRecord, 'dedupeKey'>, proposedKey: string, mergeMs: number): Promise<string> {
-    const result = await this.database.query<{ dedupe_key: string }>(
-      `WITH earlier AS (
-         SELECT dedupe_key FROM face_hits
-         WHERE person_id = $4 AND device_id = $3 AND capture_event_id <> $1
-           AND shot_time <= $2::timestamptz AND shot_time > $2::timestamptz - make_interval(secs => $9)
-         ORDER BY shot_time DESC LIMIT 1
-       ), inserted AS (
-         INSERT INTO face_hits (capture_event_id, shot_time, device_id, person_id, photo_id, similarity, rank, dedupe_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce((SELECT dedupe_key FROM earlier), $8))
-         ON CONFLICT (capture_event_id, person_id) DO NOTHING
-         RETURNING dedupe_key
-       )
-       SELECT dedupe_key FROM inserted
-       UNION ALL
-       SELECT dedupe_key FROM face_hits WHERE capture_event_id = $1 AND person_id = $4`,
-      [
-        hit.captureEventId,
-        hit.shotTime,
-        hit.deviceId,
-        hit.personId,
-        hit.photoId,
-        hit.similarity,
-        hit.rank,
-        proposedKey,
-        mergeMs / 1000,
-      ],
-    );
-    return result.rows[0]!.dedupe_key;
+  async recordHit(
+    hit: Omit<FaceHitRecord, 'dedupeKey'>,
+    proposedKey: string,
+    mergeMs: number,
+  ): Promise<{ dedupeKey: string; alertId: string | null }> {
+    return this.database.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [
+        FACE_HIT_LOCK,
+        `${hit.personId}/${hit.deviceId}`,
+      ]);
+      const result = await tx.query<{ dedupe_key: string; alert_id: string | null }>(
+        `WITH nearest AS (
+           SELECT dedupe_key FROM face_hits
+           WHERE person_id = $4 AND device_id = $3 AND capture_event_id <> $1
+             AND shot_time > $2::timestamptz - make_interval(secs => $9)
+             AND shot_time < $2::timestamptz + make_interval(secs => $9)
+           ORDER BY shot_time > $2::timestamptz, abs(extract(epoch FROM shot_time - $2::timestamptz))
+           LIMIT 1
+         ), inserted AS (
+           INSERT INTO face_hits (capture_event_id, shot_time, device_id, person_id, photo_id, similarity, rank, dedupe_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, coalesce((SELECT dedupe_key FROM nearest), $8))
+           ON CONFLICT (capture_event_id, person_id) DO NOTHING
+           RETURNING dedupe_key, alert_id
+         )
+         SELECT dedupe_key, alert_id FROM inserted
+         UNION ALL
+         SELECT dedupe_key, alert_id FROM face_hits WHERE capture_event_id = $1 AND person_id = $4`,
+        [
+          hit.captureEventId,
+          hit.shotTime,
+          hit.deviceId,
+          hit.personId,
+          hit.photoId,
+          hit.similarity,
+          hit.rank,
+          proposedKey,
+          mergeMs / 1000,
+        ],
+      );
+      const row = result.rows[0]!;
+      return { dedupeKey: row.dedupe_key, alertId: row.alert_id };
+    });
   }
 
   async setHitAlert(captureEventId: string, personId: string, alertId: string): Promise<void> {
