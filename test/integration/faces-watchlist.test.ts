@@ -108,6 +108,10 @@ describe.each(BACKENDS)('face watchlist on $name', (backend) => {
     expect(badField.status).toBe(400);
     expect(String(badField.body.message)).toContain('category');
 
+    const unknownScope = await upload([await enrolmentPhoto()], { ...PERSON, deviceIds: '23010800001199990001' });
+    expect(unknownScope.status).toBe(400);
+    expect(String(unknownScope.body.message)).toContain('23010800001199990001 is not a registered device');
+
     const listed = (await (await api('/api/faces/watchlist/people')).json()) as { items: WatchlistPerson[] };
     expect(listed.items).toEqual([]);
   });
@@ -231,6 +235,24 @@ describe.each(BACKENDS)('face watchlist on $name', (backend) => {
     ]);
   });
 
+  it('refuses a scope that names anything but registered face checkpoints', async () => {
+    const patch = (deviceIds: string[]) =>
+      api(`/api/faces/watchlist/people/${person.id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ deviceIds }),
+      });
+    const unknown = await patch([FACE_CAMERAS[0], '23010800001199990002']);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { message: string }).message).toContain(
+      '23010800001199990002 is not a registered device',
+    );
+    const scoped = await patch([FACE_CAMERAS[0]]);
+    expect(scoped.status).toBe(200);
+    expect(((await scoped.json()) as WatchlistPerson).deviceIds).toEqual([FACE_CAMERAS[0]]);
+    expect((await patch([])).status).toBe(200);
+  });
+
   it('stops matching a disabled person, and deletes one', async () => {
     const disabled = await api(`/api/faces/watchlist/people/${person.id}`, {
       method: 'PATCH',
@@ -251,6 +273,9 @@ describe.each(BACKENDS)('face watchlist on $name', (backend) => {
     );
     expect(audit.rows.map((row) => row.action)).toEqual([
       'watchlist.person.create',
+      // the two scope changes that were accepted (the refused one is not an action)
+      'watchlist.person.update',
+      'watchlist.person.update',
       'watchlist.person.disable',
       'watchlist.person.delete',
     ]);

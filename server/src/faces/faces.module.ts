@@ -13,6 +13,7 @@ import { FacesService } from './faces.service';
 import { WatchlistController } from './watchlist.controller';
 import { WatchlistRepository } from './watchlist.repository';
 import { WatchlistService } from './watchlist.service';
+import { DevicesModule } from '../devices/devices.module';
 
 /**
  * Faces: recognition of stored face captures (ONNX), the person watchlist (布控) and its alerts, search by
@@ -21,6 +22,7 @@ import { WatchlistService } from './watchlist.service';
  */
 @Module({
   imports: [
+    DevicesModule,
     MulterModule.registerAsync({
       inject: [HUB_CONFIG],
       useFactory: (config: HubConfig) => ({

@@ -17,6 +17,7 @@ import type {
   WatchlistPersonPatch,
 } from '@citywatch/protocol';
 import { AUDIT_LOG, type AuditLog } from '../common/audit-log';
+import { DevicesService } from '../devices/devices.service';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
 import { LOGGER } from '../platform/logging/logging.tokens';
@@ -61,6 +62,7 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly repository: WatchlistRepository,
     private readonly recognition: FaceRecognitionService,
+    private readonly devices: DevicesService,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(AUDIT_LOG) private readonly audit?: AuditLog,
@@ -108,6 +110,7 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
 
   async create(body: WatchlistPersonBody, files: UploadedPhoto[], by: Requester): Promise<WatchlistPerson> {
     const write = this.toWrite(body);
+    await this.checkScope(write.deviceIds);
     if (files.length === 0)
       throw new FaceUploadException('no_photo', 'enrolment needs at least one photo (file part "photo")');
     const photos = await this.preparePhotos(files);
@@ -134,7 +137,9 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
       deviceIds: patch.deviceIds ?? current.deviceIds,
       enabled: patch.enabled ?? current.enabled,
     };
-    const person = await this.repository.update(id, this.toWrite(merged, true));
+    const write = this.toWrite(merged, true);
+    if (patch.deviceIds) await this.checkScope(write.deviceIds);
+    const person = await this.repository.update(id, write);
     if (!person) throw new NotFoundException(`no watchlist person ${id}`);
     await this.refresh();
     await this.record(by, patch.enabled === false ? 'watchlist.person.disable' : 'watchlist.person.update', id, {
@@ -256,6 +261,17 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
       deviceIds: [...new Set(body.deviceIds ?? [])],
       enabled: body.enabled ?? true,
     };
+  }
+
+  /** A person's scope names face checkpoints that are registered; anything else is a 400 naming it. */
+  private async checkScope(deviceIds: readonly string[]): Promise<void> {
+    const devices = await Promise.all(deviceIds.map((id) => this.devices.find(id)));
+    const wrong = deviceIds.flatMap((id, i) => {
+      const device = devices[i];
+      if (!device) return [`${id} is not a registered device`];
+      return device.kind === 'face_checkpoint' ? [] : [`${id} is a ${device.kind}, not a face checkpoint`];
+    });
+    if (wrong.length > 0) throw new BadRequestException(`deviceIds: ${wrong.join('; ')}`);
   }
 
   private async record(by: Requester, action: string, id: string, details: Record<string, unknown>): Promise<void> {
