@@ -159,6 +159,15 @@ describe.each(BACKENDS)('checkpoint registry, hotlist and rules on $name', (back
       validUntil: at(-3_600_000),
     });
     expect([pattern.status, scoped.status, expired.status]).toEqual([201, 201, 201]);
+    const unknownScope = await create({
+      plate: '黑A55555',
+      category: 'other',
+      priority: 3,
+      reason: 'typo in the scope',
+      tollgateIds: ['TG-B', 'TG-NOPE'],
+    });
+    expect(unknownScope.status).toBe(400);
+    expect(JSON.stringify(unknownScope.body)).toContain('TG-NOPE is not a registered tollgate');
     await store(
       event(0, { plateNo: '黑AD8123', passTime: at(1_000) }),
       event(0, { plateNo: '黑A0B123', passTime: at(2_000) }),

@@ -16,6 +16,7 @@ import type { Logger } from '../platform/logging/logger';
 import { HotlistIndex, type HotlistHit } from './hotlist-index';
 import { HotlistRepository, type HotlistWrite } from './hotlist.repository';
 import { PlateInputError, checkPlate, compilePattern, isPattern } from './plate-matching';
+import { TollgatesService } from './tollgates.service';
 
 /** Changes are re-read with this overlap, so a write that committed late is never missed. */
 const SYNC_OVERLAP_MS = 10_000;
@@ -34,6 +35,7 @@ export class HotlistService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly repository: HotlistRepository,
+    private readonly tollgates: TollgatesService,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(AUDIT_LOG) private readonly audit?: AuditLog,
@@ -77,7 +79,9 @@ export class HotlistService implements OnModuleInit, OnModuleDestroy {
   }
 
   async create(body: HotlistEntryBody, user: SessionUser | undefined, ip: string): Promise<HotlistEntry> {
-    const entry = await this.repository.create(this.toWrite(body), user?.username ?? null);
+    const write = this.toWrite(body);
+    await this.checkScope(write.tollgateIds);
+    const entry = await this.repository.create(write, user?.username ?? null);
     this.apply(entry, false);
     await this.record(user, ip, 'checkpoints.hotlist.create', entry.id, { ...body });
     this.logger.info({ hotlistEntryId: entry.id, plate: entry.plate, user: user?.username }, 'hotlist entry added');
@@ -85,7 +89,9 @@ export class HotlistService implements OnModuleInit, OnModuleDestroy {
   }
 
   async update(id: string, body: HotlistEntryBody, user: SessionUser | undefined, ip: string): Promise<HotlistEntry> {
-    const entry = await this.repository.update(id, this.toWrite(body));
+    const write = this.toWrite(body);
+    await this.checkScope(write.tollgateIds);
+    const entry = await this.repository.update(id, write);
     if (!entry) throw new NotFoundException(`no hotlist entry ${id}`);
     this.apply(entry, false);
     await this.record(user, ip, 'checkpoints.hotlist.update', id, { ...body });
@@ -128,6 +134,18 @@ export class HotlistService implements OnModuleInit, OnModuleDestroy {
       this.versions.set(entry.id, version);
     } catch (error) {
       this.logger.warn({ err: error, hotlistEntryId: entry.id }, 'hotlist entry could not be indexed');
+    }
+  }
+
+  /** An entry's scope names registered tollgates (re-read once, for one just added through another replica). */
+  private async checkScope(tollgateIds: readonly string[]): Promise<void> {
+    const unknown = () => tollgateIds.filter((id) => !this.tollgates.tollgate(id));
+    if (unknown().length > 0) await this.tollgates.refresh();
+    const missing = unknown();
+    if (missing.length > 0) {
+      throw new BadRequestException(
+        `tollgateIds: ${missing.map((id) => `${id} is not a registered tollgate`).join('; ')}`,
+      );
     }
   }
 
