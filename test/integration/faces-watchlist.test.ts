@@ -251,6 +251,14 @@ describe.each(BACKENDS)('face watchlist on $name', (backend) => {
     expect(scoped.status).toBe(200);
     expect(((await scoped.json()) as WatchlistPerson).deviceIds).toEqual([FACE_CAMERAS[0]]);
     expect((await patch([])).status).toBe(200);
+
+    const noIdNumber = await api(`/api/faces/watchlist/people/${person.id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ idNumber: null }),
+    });
+    expect(noIdNumber.status).toBe(200);
+    expect(((await noIdNumber.json()) as WatchlistPerson).idNumber).toBeNull();
   });
 
   it('stops matching a disabled person, and deletes one', async () => {
@@ -273,7 +281,8 @@ describe.each(BACKENDS)('face watchlist on $name', (backend) => {
     );
     expect(audit.rows.map((row) => row.action)).toEqual([
       'watchlist.person.create',
-      // the two scope changes that were accepted (the refused one is not an action)
+      // the edits that were accepted (the refused one is not an action)
+      'watchlist.person.update',
       'watchlist.person.update',
       'watchlist.person.update',
       'watchlist.person.disable',

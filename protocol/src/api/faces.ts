@@ -36,10 +36,11 @@ export const WatchlistPersonBody = Type.Object(
 );
 export type WatchlistPersonBody = Static<typeof WatchlistPersonBody>;
 
-/** A partial edit: any of the fields; `validUntil: null` makes it open-ended. */
+/** A partial edit: any of the fields; `validUntil: null` makes it open-ended, `idNumber: null` removes it. */
 export const WatchlistPersonPatch = Type.Object(
   {
-    ...Type.Partial(Type.Omit(WatchlistPersonBody, ['validUntil'])).properties,
+    ...Type.Partial(Type.Omit(WatchlistPersonBody, ['validUntil', 'idNumber'])).properties,
+    idNumber: Type.Optional(Type.Union([WatchlistPersonBody.properties.idNumber, Type.Null()])),
     validUntil: Type.Optional(Type.Union([QueryTimestamp, Type.Null()])),
   },
   { additionalProperties: false, $id: 'WatchlistPersonPatch' },

@@ -128,7 +128,7 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
     const current = await this.get(id);
     const merged: WatchlistPersonBody = {
       name: patch.name ?? current.name,
-      idNumber: patch.idNumber ?? current.idNumber ?? undefined,
+      idNumber: patch.idNumber === null ? undefined : (patch.idNumber ?? current.idNumber ?? undefined),
       category: patch.category ?? current.category,
       priority: patch.priority ?? current.priority,
       reason: patch.reason ?? current.reason,

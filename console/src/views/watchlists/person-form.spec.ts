@@ -45,7 +45,7 @@ describe('person form', () => {
     });
     expect(patch).toEqual({
       name: '张三丰',
-      idNumber: '',
+      idNumber: null,
       category: 'missing',
       priority: 3,
       validUntil: null,

@@ -96,7 +96,7 @@ export function personPatch(person: WatchlistPerson, values: PersonFormValues): 
   const idNumber = values.idNumber.trim();
   const reason = values.reason.trim();
   if (name !== person.name) patch.name = name;
-  if (idNumber !== (person.idNumber ?? '')) patch.idNumber = idNumber;
+  if (idNumber !== (person.idNumber ?? '')) patch.idNumber = idNumber || null;
   if (values.category !== person.category) patch.category = values.category;
   if (values.priority !== person.priority) patch.priority = values.priority;
   if (reason !== person.reason) patch.reason = reason;
