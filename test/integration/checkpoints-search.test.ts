@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditPage, PassageSearchResult, Trajectory } from '@citywatch/protocol';
+import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { BACKENDS } from '../support/backends';
 import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
 import {
@@ -149,6 +150,61 @@ describe.each(BACKENDS)('checkpoint history search on $name', (backend) => {
     expect(pages).toBe(10);
     expect(new Set(seen).size).toBe(seen.length);
     expect(new Set(seen)).toEqual(ids);
+  });
+
+  it('pages a wildcard over many plates in the order of one query over all of them, while rows arrive', async () => {
+    // 300 plates, 4 passages each over 4 days; pairs of plates share pass times, so ties cross plates.
+    // (On plain PostgreSQL such a page is read plate by plate under a bound; these are the rows one
+    // ORDER BY over the whole list gives.)
+    const base = T0 + 20 * DAY;
+    const plates = Array.from({ length: 300 }, (_, i) => `黑M${'ABCDEFGHJK'[i % 10]}${String(i).padStart(4, '0')}`);
+    const rows: Row[] = plates.flatMap((plateNo, i) =>
+      [0, 1, 2, 3].map((k) => ({
+        plateNo,
+        passTime: new Date(base + k * DAY + Math.floor(i / 2) * 60_000).toISOString(),
+      })),
+    );
+    await insertPassages(hub, rows);
+    const database = hub.hub.app.get<Database>(DATABASE);
+    const from = new Date(base + DAY).toISOString();
+    const to = new Date(base + 4 * DAY).toISOString();
+    const expected = (
+      await database.query<{ event_id: string }>(
+        `SELECT event_id FROM passages WHERE plate_no LIKE '黑M%' AND pass_time >= $1 AND pass_time < $2
+         ORDER BY pass_time DESC, event_id DESC`,
+        [from, to],
+      )
+    ).rows.map((row) => row.event_id);
+    expect(expected).toHaveLength(900);
+
+    const query = `plate=${encodeURIComponent('黑M*')}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&limit=40`;
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const { status, body } = await search(`${query}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(status).toBe(200);
+      if (pages === 0) {
+        expect(body.total).toEqual({ value: 900, exact: true });
+        expect(body.matchedPlates).toHaveLength(300);
+      }
+      seen.push(...body.items.map((p) => p.eventId));
+      cursor = body.nextCursor;
+      pages++;
+      // Rows stored mid-search are not part of it: newer, at the page boundary and, after every other page,
+      // many just older than it (more than a page, so a bound taken with them counted falls short).
+      const last = body.items[body.items.length - 1];
+      if (!last) continue;
+      const boundary = Date.parse(last.passTime);
+      const burst = pages % 2 === 1 ? plates.slice(0, 100) : [];
+      await insertPassages(hub, [
+        { plateNo: plates[pages]!, passTime: new Date(boundary + 3_600_000).toISOString() },
+        { plateNo: last.plateNo, passTime: last.passTime },
+        ...burst.map((plateNo, i) => ({ plateNo, passTime: new Date(boundary - 1 - i).toISOString() })),
+      ]);
+    } while (cursor);
+    expect(pages).toBe(23);
+    expect(seen).toEqual(expected);
   });
 
   it('refuses a cursor from another search', async () => {

@@ -53,6 +53,19 @@ interface PassageRow {
   now_us: string;
 }
 
+/**
+ * Whether a page reads plate by plate (see `pageByPlate`): a list of plates (wildcard, fuzzy) and nothing
+ * else but the time range, on plain PostgreSQL. Other filters would make the bound, taken from the plate
+ * index alone, too high to be of use. With TimescaleDB (not measured) passages are chunked by day and
+ * chunks older than a week compressed, segmented by tollgate: a lookup per plate and chunk would decompress
+ * the same segments over and over, so those pages keep the single query.
+ */
+export function readsPlateByPlate(filter: PassageFilter, timescale: boolean): boolean {
+  if (timescale || !filter.plates || filter.plates.length < 2) return false;
+  const { plates: _plates, from: _from, to: _to, ...rest } = filter;
+  return Object.values(rest).every((value) => value === undefined);
+}
+
 const US = (expression: string) => `(extract(epoch FROM ${expression}) * 1000000)::bigint::text`;
 /** A microsecond count as a timestamp, without going through floating point. */
 const FROM_US = (param: string) => `('epoch'::timestamptz + ${param}::bigint * INTERVAL '1 microsecond')`;
@@ -62,6 +75,12 @@ const PASSAGE_COLUMNS = `event_id, pass_time, ${US('pass_time')} AS pass_us, dev
 
 /** Builds the WHERE clause of a filter; shared by search, count and statistics so they agree. */
 export function whereOf(filter: PassageFilter, params: unknown[], keyset?: Keyset): string {
+  const conditions = conditionsOf(filter, params, keyset);
+  return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+}
+
+/** The conditions of a filter (and of a page's keyset), each with its parameters pushed onto `params`. */
+function conditionsOf(filter: PassageFilter, params: unknown[], keyset?: Keyset): string[] {
   const conditions: string[] = [];
   const add = (sql: (placeholder: string) => string, value: unknown) => {
     params.push(value);
@@ -91,7 +110,7 @@ export function whereOf(filter: PassageFilter, params: unknown[], keyset?: Keyse
     conditions.push(`pass_time <= ${FROM_US(time)}`, `(pass_time, event_id) < (${FROM_US(time)}, ${id}::text)`);
   }
   if (keyset) add((p) => `stored_at <= ${FROM_US(p)}`, keyset.asOfUs);
-  return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+  return conditions;
 }
 
 function toRecord(row: PassageRow): PassageRecord & { keyset: { passUs: string; eventId: string } } {
@@ -124,6 +143,9 @@ export class PassagesRepository {
 
   /** One page, newest first, keyset-paged (never OFFSET). Reads `limit` rows. */
   async page(filter: PassageFilter, limit: number, keyset?: Keyset): Promise<PassagePage> {
+    if (readsPlateByPlate(filter, this.database.features.timescale)) {
+      return this.pageByPlate(filter, limit, keyset);
+    }
     const params: unknown[] = [];
     const where = whereOf(filter, params, keyset);
     params.push(limit);
@@ -134,6 +156,65 @@ export class PassagesRepository {
     );
     const nowUs = result.rows[0]?.now_us ?? (await this.nowUs());
     return { rows: result.rows.map(toRecord), nowUs };
+  }
+
+  /**
+   * The same page as `page` gives, for a list of plates, read plate by plate through the (plate_no, pass_time)
+   * index. Left to itself the planner walks the time index newest first and filters by the list, reading every
+   * passage in the window until the page is full: ~12,000 rows (heap fetches) for a wildcard of ~1,400 plates
+   * among 10 million passages (benchmark), and all 3 million rows of a 30-day range when the plates were seen
+   * only at its start (11 s for 1,000 such plates; 6 ms plate by plate).
+   *
+   * First a bound, from the index alone: the `2 × limit`-th newest pass time among the plates' passages (each
+   * plate's newest `2 × limit`). Then the rows at or after the bound, plate by plate, sorted. The bound is
+   * taken with the time range and the cursor's time only (what the index holds), so over a superset of the
+   * search's rows (the cursor's row and its ties, rows stored after the snapshot); it is safe whenever at
+   * least `limit` rows pass the full conditions at or after it, since those then include the search's first
+   * `limit` rows. Should fewer come back (only when the superset has more than `limit` extra rows), the rows
+   * are read again without the bound. Two statements so that the second is planned knowing the bound.
+   */
+  private async pageByPlate(filter: PassageFilter, limit: number, keyset: Keyset | undefined): Promise<PassagePage> {
+    const bound: unknown[] = [filter.plates];
+    const indexed = conditionsOf({ from: filter.from, to: filter.to }, bound);
+    if (keyset?.passUs) {
+      bound.push(keyset.passUs);
+      indexed.push(`pass_time <= ${FROM_US(`$${bound.length}`)}`);
+    }
+    bound.push(2 * limit);
+    const depth = `$${bound.length}::integer`;
+    const found = await this.database.query<{ bound_us: string }>(
+      `SELECT ${US('newest.pass_time')} AS bound_us
+       FROM (SELECT DISTINCT unnest($1::text[]) AS plate) AS plates CROSS JOIN LATERAL (
+         SELECT pass_time FROM passages WHERE ${['plate_no = plates.plate', ...indexed].join(' AND ')}
+         ORDER BY pass_time DESC LIMIT ${depth}
+       ) AS newest
+       ORDER BY newest.pass_time DESC OFFSET ${depth} - 1 LIMIT 1`,
+      bound,
+    );
+    const boundUs = found.rows[0]?.bound_us;
+    const read = async (fromUs: string | undefined) => {
+      const params: unknown[] = [filter.plates];
+      const conditions = ['plate_no = plates.plate'];
+      if (fromUs !== undefined) {
+        params.push(fromUs);
+        conditions.push(`pass_time >= ${FROM_US(`$${params.length}`)}`);
+      }
+      conditions.push(...conditionsOf({ ...filter, plates: undefined }, params, keyset));
+      params.push(limit);
+      const result = await this.database.query<PassageRow>(
+        `SELECT ${PASSAGE_COLUMNS}, ${US('now()')} AS now_us
+         FROM (SELECT DISTINCT unnest($1::text[]) AS plate) AS plates CROSS JOIN LATERAL (
+           SELECT * FROM passages WHERE ${conditions.join(' AND ')}
+           ORDER BY pass_time DESC, event_id DESC LIMIT $${params.length}
+         ) AS passage
+         ORDER BY pass_time DESC, event_id DESC LIMIT $${params.length}`,
+        params,
+      );
+      return result.rows;
+    };
+    let rows = await read(boundUs);
+    if (boundUs !== undefined && rows.length < limit) rows = await read(undefined);
+    return { rows: rows.map(toRecord), nowUs: rows[0]?.now_us ?? (await this.nowUs()) };
   }
 
   async byEventId(eventId: string): Promise<PassageRecord | undefined> {
