@@ -542,10 +542,19 @@ describe('three hub replicas on one machine', { timeout: 300_000 }, () => {
       await waitUntil(async () => (await stored()) >= 2_000, 60_000, 'the stream flowing');
       const stoppedAt = Date.now();
       const left = await set.stopReplica(0);
-      expect(left.output.some((line) => line.includes('"left the shared subscription group"'))).toBe(true);
+      // Left and drained; or, on a loaded machine, left with its queue still full after 10 s, and taken over.
+      expect(
+        left.output.some((line) =>
+          /"(left the shared subscription group|left the group without draining[^"]*)"/.test(line),
+        ),
+      ).toBe(true);
       await publishing;
       await waitUntil(async () => (await stored()) >= ids.length, 60_000, 'every event after the clean stop');
-      expect(await replicaStates(database.url)).toMatchObject({ [set.ids[0]!]: 'left' });
+      await waitUntil(
+        async () => (await replicaStates(database.url))[set.ids[0]!] === 'left',
+        30_000,
+        'the stopped replica out of the group',
+      );
       expect(Date.now() - stoppedAt).toBeLessThan(60_000);
 
       // Every replica stops: the second leaves, the third is the last alive and keeps its session.

@@ -7,6 +7,8 @@ import type {
   RaiseAlertInput,
 } from '@citywatch/protocol';
 import { HubEvents, type StoredIncident } from '../common/hub-events';
+import { StoredEventProcessors } from '../common/stored-event-processors';
+import { isConnectionError } from '../platform/database/database';
 import { LOGGER } from '../platform/logging/logging.tokens';
 import type { Logger } from '../platform/logging/logger';
 import { AlertsService } from './alerts.service';
@@ -59,7 +61,7 @@ export function offlineAlert(change: DeviceStatusChange): RaiseAlertInput {
   };
 }
 
-/** Raises alerts from what the hub itself sees: devices going offline, incidents cameras report. */
+/** Raises alerts from what the hub itself sees: devices going offline, incidents cameras report (before they are acknowledged). */
 @Injectable()
 export class AlertSources implements OnModuleInit, OnModuleDestroy {
   private readonly unsubscribe: (() => void)[] = [];
@@ -67,6 +69,7 @@ export class AlertSources implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly alerts: AlertsService,
     private readonly events: HubEvents,
+    private readonly processors: StoredEventProcessors,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -75,8 +78,24 @@ export class AlertSources implements OnModuleInit, OnModuleDestroy {
       this.events.on('device.status', (change) => {
         if (change.state === 'offline') this.raise(offlineAlert(change));
       }),
-      this.events.on('incident.stored', (incident) => this.raise(incidentAlert(incident))),
+      // Ingest waits for these before acknowledging the incidents, so none is lost with a hub that dies.
+      this.processors.register('incident', ({ items }) => this.raiseIncidents(items)),
     );
+  }
+
+  private async raiseIncidents(incidents: readonly StoredIncident[]): Promise<void> {
+    const outcomes = await Promise.allSettled(incidents.map((incident) => this.alerts.raise(incidentAlert(incident))));
+    let away: unknown;
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') return;
+      const incident = incidents[i]!;
+      this.logger.warn(
+        { err: outcome.reason, deviceId: incident.deviceId, eventId: incident.eventId },
+        'alert not raised',
+      );
+      if (isConnectionError(outcome.reason)) away ??= outcome.reason;
+    });
+    if (away) throw away;
   }
 
   onModuleDestroy(): void {

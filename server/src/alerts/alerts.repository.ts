@@ -218,6 +218,25 @@ export class AlertsRepository {
     return result.rows;
   }
 
+  /**
+   * Open alerts that already count the event a raise was triggered by (the last of its source events): the
+   * raise is a replay, such as the rules running again on a passage redelivered after a crash.
+   */
+  async openAlertsCounting(
+    tx: Queryable,
+    triggers: readonly { dedupeKey: string; eventId: string }[],
+  ): Promise<(AlertRow & { trigger: string })[]> {
+    if (triggers.length === 0) return [];
+    const result = await tx.query<AlertRow & { trigger: string }>(
+      `SELECT ${ALERT_COLUMNS}, r.event_id AS trigger
+       FROM unnest($1::text[], $2::text[]) AS r(dedupe_key, event_id)
+       JOIN alerts a ON a.dedupe_key = r.dedupe_key AND a.state IN ('new', 'claimed', 'assigned')
+       WHERE r.event_id = ANY(a.source_event_ids)`,
+      [triggers.map((t) => t.dedupeKey), triggers.map((t) => t.eventId)],
+    );
+    return result.rows;
+  }
+
   async insertChanges(tx: Queryable, changes: readonly ChangeRow[]): Promise<void> {
     if (changes.length === 0) return;
     await tx.query(

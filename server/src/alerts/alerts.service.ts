@@ -397,8 +397,26 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
   ): Promise<{ results: AlertRecord[]; committed(): void }> {
     const now = this.clock.now();
     const seenAt = now.toISOString();
+    // A raise whose triggering event the open alert already counts is a replay (the event came again after
+    // a crash, and its rules ran again): it changes nothing. So does a second raise of it in this batch.
+    const trigger = (input: RaiseAlertInput) => {
+      const eventId = input.sourceEventIds[input.sourceEventIds.length - 1];
+      return eventId === undefined ? undefined : `${input.dedupeKey}\u0000${eventId}`;
+    };
+    const counted = await this.repository.openAlertsCounting(
+      tx,
+      items.flatMap((input) => {
+        const eventId = input.sourceEventIds[input.sourceEventIds.length - 1];
+        return eventId === undefined ? [] : [{ dedupeKey: input.dedupeKey, eventId }];
+      }),
+    );
+    const replayed = new Map(counted.map((row) => [`${row.dedupe_key}\u0000${row.trigger}`, row]));
+    const taken = new Set<string>();
     const merged = new Map<string, MergedRaise & { eventIds: string[] }>();
     for (const input of items) {
+      const key = trigger(input);
+      if (key !== undefined && (replayed.has(key) || taken.has(key))) continue;
+      if (key !== undefined) taken.add(key);
       const ids = input.sourceEventIds.slice(-SOURCE_EVENTS_PER_RAISE);
       const existing = merged.get(input.dedupeKey);
       if (existing) {
@@ -426,7 +444,7 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
       });
     }
     const raises = [...merged.values()];
-    const rows = await this.repository.upsertRaises(tx, raises);
+    const rows = raises.length > 0 ? await this.repository.upsertRaises(tx, raises) : [];
     const byKey = new Map(rows.map((row) => [row.dedupe_key, row]));
     const changes: AlertChange[] = [];
     for (const row of rows) {
@@ -446,7 +464,11 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
     }
     const records = new Map(changes.map((change) => [change.alert.dedupeKey, change.alert]));
     return {
-      results: items.map((input) => records.get(input.dedupeKey) ?? toAlertRecord(byKey.get(input.dedupeKey)!, now)),
+      results: items.map((input) => {
+        const again = replayed.get(trigger(input) ?? '');
+        if (again) return toAlertRecord(again, now);
+        return records.get(input.dedupeKey) ?? toAlertRecord(byKey.get(input.dedupeKey)!, now);
+      }),
       committed: () => this.announce(changes),
     };
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckpointRule, CheckpointRuleId, HotlistEntry, LivePassage, RaiseAlertInput } from '@citywatch/protocol';
 import type { AlertRaiser } from '../common/alert-raiser';
-import { HubEvents } from '../common/hub-events';
+import { StoredEventProcessors } from '../common/stored-event-processors';
 import type { HubConfig } from '../platform/config/hub-config';
 import type { Logger } from '../platform/logging/logger';
 import { HotlistIndex } from './hotlist-index';
@@ -58,8 +58,9 @@ function setup(overrides: Partial<Record<CheckpointRuleId, Partial<CheckpointRul
     },
   };
   const config = { CHECKPOINT_PLATE_STATE: 'memory' } as HubConfig;
+  const processors = new StoredEventProcessors();
   const service = new PassageRulesService(
-    new HubEvents(),
+    processors,
     { rule: ((id: CheckpointRuleId) => defaults[id]) as never },
     { check: (plate, tollgate, at, fuzzy) => index.match(plate, tollgate, at, fuzzy) },
     estate,
@@ -68,7 +69,7 @@ function setup(overrides: Partial<Record<CheckpointRuleId, Partial<CheckpointRul
     silent,
     raiser,
   );
-  return { service, index, raised };
+  return { service, index, raised, processors };
 }
 
 let serial = 0;
@@ -190,14 +191,25 @@ describe('PassageRulesService', () => {
     expect(await service.evaluate([passage({ plateNo: plate, tollgateId: 'TG-B', at: T0 + 630_000 })])).toEqual([]);
   });
 
-  it('raises through the AlertRaiser when passages are stored', async () => {
-    const { service, index, raised } = setup();
+  it('raises through the AlertRaiser before the stored passages count as processed (so before their acknowledgement)', async () => {
+    const { service, index, raised, processors } = setup();
     index.upsert(entry('9', '黑A?23*'));
-    const events = (service as unknown as { events: HubEvents }).events;
     service.onModuleInit();
-    events.emit('passage.stored', passage({ plateNo: '黑AK2301' }));
-    await service.idle();
+    await processors.process('passage', { items: [passage({ plateNo: '黑AK2301' })], replayed: false });
     expect(raised.map((a) => [a.type, a.dedupeKey])).toEqual([['hotlist_vehicle', 'hotlist:9:黑AK2301:TG-A']]);
+    await service.onModuleDestroy();
+  });
+
+  it('fails the processing when the database is away, so ingest retries the batch', async () => {
+    const { service, index, processors } = setup();
+    index.upsert(entry('9', '黑A?23*'));
+    (service as unknown as { raiser: AlertRaiser }).raiser = {
+      raise: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    };
+    service.onModuleInit();
+    await expect(
+      processors.process('passage', { items: [passage({ plateNo: '黑AK2301' })], replayed: true }),
+    ).rejects.toThrow(/ECONNREFUSED/);
     await service.onModuleDestroy();
   });
 });

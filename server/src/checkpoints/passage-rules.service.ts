@@ -7,7 +7,8 @@ import {
   type RaiseAlertInput,
 } from '@citywatch/protocol';
 import { ALERT_RAISER, type AlertRaiser } from '../common/alert-raiser';
-import { HubEvents } from '../common/hub-events';
+import { StoredEventProcessors } from '../common/stored-event-processors';
+import { isConnectionError } from '../platform/database/database';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
 import { LOGGER } from '../platform/logging/logging.tokens';
@@ -39,7 +40,7 @@ const CATEGORY_NAMES: Record<string, string> = {
 const MEMORY_LIMIT = 100_000;
 
 /**
- * The passage rules, run on every stored passage ('passage.stored'), a micro-batch at a time:
+ * The passage rules, run on every stored passage before it is acknowledged, a micro-batch at a time:
  * hotlist hits (exact, pattern, fuzzy), speeding, cloned plates and frequent passage. Each raises through
  * the alerts module's AlertRaiser.
  */
@@ -53,7 +54,7 @@ export class PassageRulesService implements OnModuleInit, OnModuleDestroy {
   private warnedNoRaiser = false;
 
   constructor(
-    private readonly events: HubEvents,
+    private readonly processors: StoredEventProcessors,
     @Inject(RuleSettingsService) private readonly settings: Pick<RuleSettingsService, 'rule'>,
     @Inject(HotlistService) private readonly hotlist: Pick<HotlistService, 'check'>,
     @Inject(TollgatesService) private readonly estate: EstateView,
@@ -71,7 +72,8 @@ export class PassageRulesService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.unsubscribe = this.events.on('passage.stored', (passage) => this.batch.push(passage));
+    // Ingest waits for this before acknowledging the passages, so a hit is never lost with a hub that dies.
+    this.unsubscribe = this.processors.register('passage', ({ items }) => this.batch.pushAll(items));
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -86,7 +88,11 @@ export class PassageRulesService implements OnModuleInit, OnModuleDestroy {
 
   private async handle(passages: LivePassage[]): Promise<void> {
     const alerts = await this.evaluate(passages);
-    for (const alert of alerts) await this.raise(alert);
+    // Raised together (the alerts module writes them in one transaction, in this order); a database
+    // that is away fails the batch, so ingest retries it and the passages come back to be evaluated again.
+    const outcomes = await Promise.all(alerts.map((alert) => this.raise(alert)));
+    const away = outcomes.find((error) => error !== undefined && isConnectionError(error));
+    if (away) throw away;
   }
 
   /** The alerts a batch of stored passages raises, in order. */
@@ -294,20 +300,23 @@ export class PassageRulesService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  private async raise(alert: RaiseAlertInput): Promise<void> {
+  /** Raises one alert; resolves with the error when it could not be (logged here). */
+  private async raise(alert: RaiseAlertInput): Promise<unknown> {
     if (!this.raiser) {
       if (!this.warnedNoRaiser) this.logger.warn('no alerts module: checkpoint rule hits are only logged');
       this.warnedNoRaiser = true;
       this.logger.info({ deviceId: alert.deviceId, eventId: alert.sourceEventIds[0], type: alert.type }, alert.title);
-      return;
+      return undefined;
     }
     try {
       await this.raiser.raise(alert);
+      return undefined;
     } catch (error) {
       this.logger.error(
         { err: error, deviceId: alert.deviceId, eventId: alert.sourceEventIds[0], type: alert.type },
         'checkpoint alert could not be raised',
       );
+      return error;
     }
   }
 }

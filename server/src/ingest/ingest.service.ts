@@ -6,16 +6,19 @@ import {
   messageKindOf,
   type FaceEventPayload,
   type IncidentEventPayload,
+  type LivePassage,
   type MessageKind,
   type PassageEventPayload,
   type ParsedTopic,
 } from '@citywatch/protocol';
-import { HubEvents } from '../common/hub-events';
+import { HubEvents, type StoredIncident } from '../common/hub-events';
+import { StoredEventProcessors, type StoredEventKinds } from '../common/stored-event-processors';
 import { DevicesService } from '../devices/devices.service';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
 import { LOGGER } from '../platform/logging/logging.tokens';
 import type { Logger } from '../platform/logging/logger';
+import { isConnectionError } from '../platform/database/database';
 import { HubMetrics } from '../platform/metrics/metrics';
 import type { IngestTicket } from '../platform/mqtt/broker-link';
 import { DeadLetterRepository, type DeadLetter, type DeadLetterReason } from './dead-letter.repository';
@@ -43,12 +46,14 @@ export class IngestService implements OnModuleDestroy {
   private readonly incidents: WriteBatcher<IncidentEventPayload>;
   private readonly deadLetters: WriteBatcher<DeadLetter>;
   private readonly maxPastMs: number;
+  private closing = false;
 
   constructor(
     private readonly events: EventRepository,
     private readonly deadLetterRepository: DeadLetterRepository,
     private readonly devices: DevicesService,
     private readonly hubEvents: HubEvents,
+    private readonly processors: StoredEventProcessors,
     private readonly metrics: HubMetrics,
     @Inject(HUB_CONFIG) config: HubConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -63,18 +68,20 @@ export class IngestService implements OnModuleDestroy {
     };
     this.passages = this.eventQueue('passage', batching, async (items) => {
       const stored = await this.events.insertPassages(items);
-      this.announcePassages(items, stored);
-      return stored.length;
+      const { fresh, again } = splitStored(items, stored, livePassage);
+      for (const passage of fresh) this.hubEvents.emit('passage.stored', passage);
+      return { stored: stored.length, after: this.process('passage', fresh, again) };
     });
     this.faces = this.eventQueue('face', batching, async (items) => {
       const stored = await this.events.insertFaceCaptures(items);
       this.announceFaces(items, stored);
-      return stored.length;
+      return { stored: stored.length };
     });
     this.incidents = this.eventQueue('incident', batching, async (items) => {
       const stored = await this.events.insertIncidents(items);
-      this.announceIncidents(items, stored);
-      return stored.length;
+      const { fresh, again } = splitStored(items, stored, storedIncident);
+      for (const incident of fresh) this.hubEvents.emit('incident.stored', incident);
+      return { stored: stored.length, after: this.process('incident', fresh, again) };
     });
     this.deadLetters = new WriteBatcher<DeadLetter>({
       name: 'dead_letters',
@@ -175,15 +182,16 @@ export class IngestService implements OnModuleDestroy {
   private eventQueue<T extends { eventId: string; deviceId: string }>(
     kind: 'passage' | 'face' | 'incident',
     batching: { maxBatch: number; flushMs: number; queueLimit: number; concurrency: number },
-    write: (items: T[]) => Promise<number>,
+    write: (items: T[]) => Promise<{ stored: number; after?: Promise<void> }>,
   ): WriteBatcher<T> {
     return new WriteBatcher<T>({
       name: `${kind}s`,
       ...batching,
       write: async (items) => {
-        const stored = await write(items);
+        const { stored, after } = await write(items);
         this.metrics.eventsStored.inc({ kind }, stored);
         if (stored < items.length) this.metrics.eventsDuplicate.inc({ kind }, items.length - stored);
+        return after && { after };
       },
       reject: async (item, error) => {
         await this.deadLetterRepository.insert([
@@ -208,19 +216,6 @@ export class IngestService implements OnModuleDestroy {
     });
   }
 
-  private announcePassages(items: readonly PassageEventPayload[], stored: readonly StoredEvent[]): void {
-    if (stored.length === 0) return;
-    const storedAt = new Map(stored.map((s) => [s.eventId, s.storedAt]));
-    for (const passage of items) {
-      const at = storedAt.get(passage.eventId);
-      if (at === undefined) continue;
-      storedAt.delete(passage.eventId);
-      // eslint-disable-next-line @typescript-eslint/no-unused-vars
-      const { v, images, charConfidences, ...live } = passage;
-      this.hubEvents.emit('passage.stored', { ...live, storedAt: at });
-    }
-  }
-
   private announceFaces(items: readonly FaceEventPayload[], stored: readonly StoredEvent[]): void {
     if (stored.length === 0) return;
     const storedAt = new Map(stored.map((s) => [s.eventId, s.storedAt]));
@@ -237,16 +232,35 @@ export class IngestService implements OnModuleDestroy {
     }
   }
 
-  private announceIncidents(items: readonly IncidentEventPayload[], stored: readonly StoredEvent[]): void {
-    if (stored.length === 0) return;
-    const storedAt = new Map(stored.map((s) => [s.eventId, s.storedAt]));
-    for (const incident of items) {
-      const at = storedAt.get(incident.eventId);
-      if (at === undefined) continue;
-      storedAt.delete(incident.eventId);
-      // eslint-disable-next-line @typescript-eslint/no-unused-vars
-      const { v, imageJpegBase64, ...rest } = incident;
-      this.hubEvents.emit('incident.stored', { ...rest, storedAt: at, hasImage: imageJpegBase64 !== undefined });
+  /**
+   * Derives what must be derived from a committed batch (alerts) before its messages are acknowledged;
+   * the writer goes on with the next batch meanwhile. Events that were already stored go through again as
+   * replayed: their first processing may have died with a hub. While the database is away it is tried
+   * again (as replayed: part of it may have been done); other errors are logged, since the events are stored.
+   */
+  private async process<K extends keyof StoredEventKinds>(
+    kind: K,
+    fresh: StoredEventKinds[K][],
+    again: StoredEventKinds[K][],
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await Promise.all([
+          this.processors.process(kind, { items: fresh, replayed: attempt > 1 }),
+          this.processors.process(kind, { items: again, replayed: true }),
+        ]);
+        return;
+      } catch (error) {
+        if (!isConnectionError(error) || this.closing) {
+          this.logger.error({ err: error, kind }, 'processing of stored events failed; the events are stored');
+          return;
+        }
+        const delayMs = Math.min(5_000, 100 * 2 ** Math.min(attempt - 1, 10));
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.logger.warn({ err: error, kind, attempt, delayMs }, 'database unreachable; processing again');
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
     }
   }
 
@@ -261,6 +275,7 @@ export class IngestService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.closing = true;
     await Promise.all([this.passages.close(), this.faces.close(), this.incidents.close()]);
     await this.deadLetters.close();
   }
@@ -284,6 +299,42 @@ function letter(
     // Postgres text holds no NUL characters; the excerpt is for reading, not replaying.
     payloadExcerpt: payload.subarray(0, EXCERPT_BYTES).toString('utf8').replaceAll('\u0000', '\\u0000'),
   };
+}
+
+/**
+ * The events of a batch as their processors see them: those stored now (with their commit time), and
+ * those that were already stored (a redelivery; given the time of this batch).
+ */
+function splitStored<T extends { eventId: string }, R>(
+  items: readonly T[],
+  stored: readonly StoredEvent[],
+  view: (item: T, storedAt: string) => R,
+): { fresh: R[]; again: R[] } {
+  const storedAt = new Map(stored.map((row) => [row.eventId, row.storedAt]));
+  const fresh: R[] = [];
+  const again: R[] = [];
+  const seen = new Set<string>();
+  const now = new Date().toISOString();
+  for (const item of items) {
+    if (seen.has(item.eventId)) continue;
+    seen.add(item.eventId);
+    const at = storedAt.get(item.eventId);
+    if (at === undefined) again.push(view(item, now));
+    else fresh.push(view(item, at));
+  }
+  return { fresh, again };
+}
+
+function livePassage(passage: PassageEventPayload, storedAt: string): LivePassage {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { v, images, charConfidences, ...live } = passage;
+  return { ...live, storedAt };
+}
+
+function storedIncident(incident: IncidentEventPayload, storedAt: string): StoredIncident {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { v, imageJpegBase64, ...rest } = incident;
+  return { ...rest, storedAt, hasImage: imageJpegBase64 !== undefined };
 }
 
 function deviceIdIn(topic: string): string | null {

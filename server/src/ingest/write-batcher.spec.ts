@@ -45,6 +45,36 @@ describe('WriteBatcher', () => {
     expect(committed).toBe(true);
   });
 
+  it('frees the writer while the work after a commit runs, and reports items committed only after it, in order', async () => {
+    const releases: (() => void)[] = [];
+    const written: number[][] = [];
+    const { instance } = batcher({
+      maxBatch: 2,
+      concurrency: 1,
+      write: async (items) => {
+        written.push([...items]);
+        return { after: new Promise<void>((resolve) => releases.push(resolve)) };
+      },
+    });
+    const tickets = [1, 2, 3, 4].map((i) => instance.push(i));
+    const committed: number[] = [];
+    tickets.forEach((t, i) => void t.committed.then(() => committed.push(i + 1)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // One writer, yet both batches were written: the first one's follow-up did not hold it.
+    expect(written).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(committed).toEqual([]);
+    releases[1]!(); // the second batch's follow-up ends first; its items still wait for the first's
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(committed).toEqual([]);
+    releases[0]!();
+    await Promise.all(tickets.map((t) => t.committed));
+    expect(committed).toEqual([1, 2, 3, 4]);
+    expect(instance.depth).toBe(0);
+  });
+
   it('stops admitting at the queue limit and admits again as batches commit', async () => {
     let release!: () => void;
     let gate = new Promise<void>((resolve) => (release = resolve));

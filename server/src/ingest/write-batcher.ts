@@ -10,8 +10,11 @@ export interface WriteBatcherOptions<T> {
   queueLimit: number;
   /** Batches written at the same time (each on its own connection); commits are still reported in order. */
   concurrency?: number;
-  /** Writes a batch in one transaction; throws on failure. */
-  write(items: T[]): Promise<void>;
+  /**
+   * Writes a batch in one transaction; throws on failure. May hand back work that follows the commit
+   * (`after`): the items count as committed once it settles, but the writer is free for the next batch.
+   */
+  write(items: T[]): Promise<void | { after: Promise<void> }>;
   /** An item the database refuses on its own (not because the database is away): keep it elsewhere. */
   reject(item: T, error: unknown): Promise<void>;
   /** Told about each failed attempt that will be retried. */
@@ -28,6 +31,12 @@ interface Pending<T> {
 
 /** What became of one item: written (or kept elsewhere), or given up with this error. */
 type Outcome = { ok: true } | { ok: false; error: unknown };
+
+/** A batch written: each item's outcome, and the work that follows the commit. */
+interface Written {
+  outcomes: Outcome[];
+  after: Promise<void>[];
+}
 
 export interface PushTicket {
   admitted: Promise<void>;
@@ -122,34 +131,47 @@ export class WriteBatcher<T> {
     this.batchesInFlight += 1;
     this.itemsInFlight += batch.length;
     const written = this.writeWithRetry(batch.map((pending) => pending.item));
+    // The writer is free once the transaction is done; the items stay held until what follows it settles.
+    void written.then(() => {
+      this.batchesInFlight -= 1;
+      this.launchNext();
+    });
+    const settled = written.then(async ({ outcomes, after }) => {
+      await Promise.all(after.map((work) => work.catch(() => undefined)));
+      return outcomes;
+    });
     const previous = this.reported;
-    this.reported = Promise.all([previous, written]).then(([, outcomes]) => {
+    this.reported = Promise.all([previous, settled]).then(([, outcomes]) => {
       batch.forEach((pending, i) => {
         const outcome = outcomes[i]!;
         if (outcome.ok) pending.resolve();
         else pending.reject(outcome.error);
       });
-      this.batchesInFlight -= 1;
       this.itemsInFlight -= batch.length;
       this.admitWaiting();
-      if (this.queue.length >= this.options.maxBatch || this.closing) this.launch(false);
-      else if (this.queue.length > 0) this.timer ??= setTimeout(() => this.launch(true), this.options.flushMs);
+      this.launchNext();
     });
+  }
+
+  private launchNext(): void {
+    if (this.queue.length >= this.options.maxBatch || this.closing) this.launch(false);
+    else if (this.queue.length > 0) this.timer ??= setTimeout(() => this.launch(true), this.options.flushMs);
   }
 
   private admitWaiting(): void {
     while (this.waiting.length > 0 && this.depth < this.options.queueLimit) this.waiting.shift()!();
   }
 
-  private async writeWithRetry(items: T[]): Promise<Outcome[]> {
+  private async writeWithRetry(items: T[]): Promise<Written> {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
       try {
-        await this.options.write(items);
+        const result = await this.options.write(items);
         this.options.onCommitted?.(items.length, performance.now() - started);
-        return items.map(() => OK);
+        return { outcomes: items.map(() => OK), after: result ? [result.after] : [] };
       } catch (error) {
-        if (this.closed) return items.map(() => ({ ok: false, error: this.closedError(error) }));
+        if (this.closed)
+          return { outcomes: items.map(() => ({ ok: false, error: this.closedError(error) })), after: [] };
         if (!isConnectionError(error)) return this.writeOneByOne(items);
         await this.backOff(error, attempt);
       }
@@ -157,12 +179,14 @@ export class WriteBatcher<T> {
   }
 
   /** A batch the database refused for its data: find the bad items, keep the good ones. */
-  private async writeOneByOne(items: T[]): Promise<Outcome[]> {
+  private async writeOneByOne(items: T[]): Promise<Written> {
     const outcomes: Outcome[] = [];
+    const after: Promise<void>[] = [];
     for (const item of items) {
       for (let attempt = 1; ; attempt++) {
         try {
-          await this.options.write([item]);
+          const result = await this.options.write([item]);
+          if (result) after.push(result.after);
           outcomes.push(OK);
           break;
         } catch (error) {
@@ -184,7 +208,7 @@ export class WriteBatcher<T> {
         }
       }
     }
-    return outcomes;
+    return { outcomes, after };
   }
 
   private async backOff(error: unknown, attempt: number): Promise<void> {

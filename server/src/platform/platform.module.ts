@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { HubEvents } from '../common/hub-events';
+import { StoredEventProcessors } from '../common/stored-event-processors';
 import { HUB_CONFIG } from './config/config.tokens';
 import type { HubConfig } from './config/hub-config';
 import { DATABASE, type Database } from './database/database';
@@ -41,8 +42,9 @@ export class PlatformModule {
         { provide: BROKER_LINK, useValue: parts.broker },
         { provide: HubMetrics, useValue: parts.metrics },
         HubEvents,
+        StoredEventProcessors,
       ],
-      exports: [HUB_CONFIG, LOGGER, DATABASE, BROKER_LINK, HubMetrics, HubEvents],
+      exports: [HUB_CONFIG, LOGGER, DATABASE, BROKER_LINK, HubMetrics, HubEvents, StoredEventProcessors],
     };
   }
 }
