@@ -118,6 +118,7 @@ function createBrokerLink(
         password: config.MQTT_PASSWORD,
         filters: new TopicScheme(config.TOPIC_ROOT).hubSubscriptions(),
         shareGroup: config.MQTT_SHARE_GROUP || undefined,
+        keepaliveS: config.MQTT_KEEPALIVE_S,
       },
       log,
     );

@@ -19,8 +19,11 @@ const LATENCY_SECONDS = QUICK ? 8 : 30;
 const LATENCY_RATE = 5_000;
 const EMBEDDED_SECONDS = QUICK ? 8 : 30;
 const PUBLISHERS = 2;
-/** The heap cap `npm start` and the image run the hub with. */
-const HUB_NODE_ARGS = ['--max-old-space-size=768'];
+/** The heap cap `npm start` and the image run the hub with; BENCH_CPU_PROF=dir also profiles each hub. */
+const HUB_NODE_ARGS = [
+  '--max-old-space-size=768',
+  ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+];
 
 interface PhaseResult {
   sent: number;

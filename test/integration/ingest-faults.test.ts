@@ -66,6 +66,9 @@ describe('ingest under faults', { timeout: 180_000 }, () => {
     TOPIC_ROOT: topicRoot,
     HUB_ID: hubId,
     INGEST_QUEUE_LIMIT: '5000',
+    // Short, so that an outage longer than 1.5 keepalives (the PostgreSQL restart) tests the keepalive
+    // while the hub, its queue full, reads nothing from the broker.
+    MQTT_KEEPALIVE_S: '2',
   });
 
   beforeAll(async () => {
@@ -134,6 +137,10 @@ describe('ingest under faults', { timeout: 180_000 }, () => {
         await metric(hub.httpUrl, /citywatch_ingest_write_retries_total\{queue="passages"\} (\d+)/),
       ).toBeGreaterThan(0);
       expect((await fetch(`${hub.httpUrl}/health`)).status).toBe(200);
+      // The broker connection outlived the outage (its queue full, the hub read nothing for seconds, more
+      // than 1.5 keepalives): no reconnect, so nothing was sent again.
+      expect(hub.output.filter((line) => line.includes('reconnecting to MQTT broker'))).toEqual([]);
+      expect(await metric(hub.httpUrl, /citywatch_events_duplicate_total\{kind="passage"\} (\d+)/)).toBe(0);
       await publisher.close();
     } finally {
       for (const hub of hubs.splice(0)) await hub.kill();

@@ -49,27 +49,46 @@ export class MemoryPlateHistory implements PlateHistory {
   }
 
   private add(sighting: Sighting, horizonMs: number): Sighting[] {
+    // A plate's window is kept sorted by pass time; this runs for every passage, so it loops, not filters.
     const window = this.windows.get(sighting.plateNo) ?? [];
     this.windows.delete(sighting.plateNo);
     this.held -= window.length;
     // Forget what no later passage can be compared with (late passages may still arrive, so keep a margin).
     const newest = Math.max(sighting.at, window.length > 0 ? window[window.length - 1]!.at : 0);
-    const kept = window.filter((s) => s.at > newest - 2 * horizonMs);
-    const others = kept.filter((s) => Math.abs(s.at - sighting.at) < horizonMs && s.eventId !== sighting.eventId);
-    if (!kept.some((s) => s.eventId === sighting.eventId)) {
-      kept.push(sighting);
-      kept.sort((a, b) => a.at - b.at);
+    let stale = 0;
+    while (stale < window.length && window[stale]!.at <= newest - 2 * horizonMs) stale++;
+    if (stale > 0) window.splice(0, stale);
+    const others: Sighting[] = [];
+    let known = false;
+    for (const seen of window) {
+      if (seen.eventId === sighting.eventId) known = true;
+      else if (Math.abs(seen.at - sighting.at) < horizonMs) others.push(seen);
     }
-    if (kept.length > this.perPlate) kept.splice(0, kept.length - this.perPlate);
-    this.windows.set(sighting.plateNo, kept);
-    this.held += kept.length;
-    // Forget the least recently seen plates first (a Map iterates in insertion order).
-    while (this.windows.size > this.plates || (this.held > this.maxSightings && this.windows.size > 1)) {
-      const oldest = this.windows.keys().next().value!;
-      this.held -= this.windows.get(oldest)!.length;
-      this.windows.delete(oldest);
+    if (!known) {
+      let at = window.length;
+      while (at > 0 && window[at - 1]!.at > sighting.at) at--;
+      window.splice(at, 0, sighting);
     }
+    if (window.length > this.perPlate) window.splice(0, window.length - this.perPlate);
+    this.windows.set(sighting.plateNo, window);
+    this.held += window.length;
+    if (this.windows.size > this.plates || this.held > this.maxSightings) this.forget();
     return others;
+  }
+
+  /**
+   * Forgets the least recently seen plates first (a Map iterates in insertion order), down to 95 % of the
+   * bounds at once: a Map's first live entry sits behind every entry deleted before it, so evicting one
+   * plate per passage would walk those again and again.
+   */
+  private forget(): void {
+    const plates = Math.floor(this.plates * 0.95);
+    const sightings = Math.floor(this.maxSightings * 0.95);
+    for (const [plate, window] of this.windows) {
+      if ((this.windows.size <= plates && this.held <= sightings) || this.windows.size === 1) break;
+      this.held -= window.length;
+      this.windows.delete(plate);
+    }
   }
 }
 

@@ -6,12 +6,11 @@ import {
   messageKindOf,
   type FaceEventPayload,
   type IncidentEventPayload,
-  type LivePassage,
   type MessageKind,
   type PassageEventPayload,
   type ParsedTopic,
 } from '@citywatch/protocol';
-import { HubEvents, type StoredIncident } from '../common/hub-events';
+import { HubEvents } from '../common/hub-events';
 import { StoredEventProcessors, type StoredEventKinds } from '../common/stored-event-processors';
 import { DevicesService } from '../devices/devices.service';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
@@ -22,7 +21,8 @@ import { isConnectionError } from '../platform/database/database';
 import { HubMetrics } from '../platform/metrics/metrics';
 import type { IngestTicket } from '../platform/mqtt/broker-link';
 import { DeadLetterRepository, type DeadLetter, type DeadLetterReason } from './dead-letter.repository';
-import { EventRepository, type StoredEvent } from './event.repository';
+import { EventRepository, type StoredEvents } from './event.repository';
+import { livePassage, splitStored, storedIncident } from './stored-views';
 import { WriteBatcher } from './write-batcher';
 
 const EXCERPT_BYTES = 2_048;
@@ -70,18 +70,18 @@ export class IngestService implements OnModuleDestroy {
       const stored = await this.events.insertPassages(items);
       const { fresh, again } = splitStored(items, stored, livePassage);
       for (const passage of fresh) this.hubEvents.emit('passage.stored', passage);
-      return { stored: stored.length, after: this.process('passage', fresh, again) };
+      return { stored: stored.count, after: this.process('passage', fresh, again) };
     });
     this.faces = this.eventQueue('face', batching, async (items) => {
       const stored = await this.events.insertFaceCaptures(items);
       this.announceFaces(items, stored);
-      return { stored: stored.length };
+      return { stored: stored.count };
     });
     this.incidents = this.eventQueue('incident', batching, async (items) => {
       const stored = await this.events.insertIncidents(items);
       const { fresh, again } = splitStored(items, stored, storedIncident);
       for (const incident of fresh) this.hubEvents.emit('incident.stored', incident);
-      return { stored: stored.length, after: this.process('incident', fresh, again) };
+      return { stored: stored.count, after: this.process('incident', fresh, again) };
     });
     this.deadLetters = new WriteBatcher<DeadLetter>({
       name: 'dead_letters',
@@ -216,18 +216,16 @@ export class IngestService implements OnModuleDestroy {
     });
   }
 
-  private announceFaces(items: readonly FaceEventPayload[], stored: readonly StoredEvent[]): void {
-    if (stored.length === 0) return;
-    const storedAt = new Map(stored.map((s) => [s.eventId, s.storedAt]));
+  private announceFaces(items: readonly FaceEventPayload[], stored: StoredEvents): void {
+    const announced = new Set<string>();
     for (const face of items) {
-      const at = storedAt.get(face.eventId);
-      if (at === undefined) continue;
-      storedAt.delete(face.eventId);
+      if (!stored.isNew(face.eventId) || announced.has(face.eventId)) continue;
+      announced.add(face.eventId);
       this.hubEvents.emit('face.stored', {
         eventId: face.eventId,
         deviceId: face.deviceId,
         shotTime: face.shotTime,
-        storedAt: at,
+        storedAt: stored.storedAt,
       });
     }
   }
@@ -299,42 +297,6 @@ function letter(
     // Postgres text holds no NUL characters; the excerpt is for reading, not replaying.
     payloadExcerpt: payload.subarray(0, EXCERPT_BYTES).toString('utf8').replaceAll('\u0000', '\\u0000'),
   };
-}
-
-/**
- * The events of a batch as their processors see them: those stored now (with their commit time), and
- * those that were already stored (a redelivery; given the time of this batch).
- */
-function splitStored<T extends { eventId: string }, R>(
-  items: readonly T[],
-  stored: readonly StoredEvent[],
-  view: (item: T, storedAt: string) => R,
-): { fresh: R[]; again: R[] } {
-  const storedAt = new Map(stored.map((row) => [row.eventId, row.storedAt]));
-  const fresh: R[] = [];
-  const again: R[] = [];
-  const seen = new Set<string>();
-  const now = new Date().toISOString();
-  for (const item of items) {
-    if (seen.has(item.eventId)) continue;
-    seen.add(item.eventId);
-    const at = storedAt.get(item.eventId);
-    if (at === undefined) again.push(view(item, now));
-    else fresh.push(view(item, at));
-  }
-  return { fresh, again };
-}
-
-function livePassage(passage: PassageEventPayload, storedAt: string): LivePassage {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { v, images, charConfidences, ...live } = passage;
-  return { ...live, storedAt };
-}
-
-function storedIncident(incident: IncidentEventPayload, storedAt: string): StoredIncident {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { v, imageJpegBase64, ...rest } = incident;
-  return { ...rest, storedAt, hasImage: imageJpegBase64 !== undefined };
 }
 
 function deviceIdIn(topic: string): string | null {

@@ -39,6 +39,12 @@ export const HubEnvironment = Type.Object({
     description:
       'shared-subscription group several replicas split the stream in (e.g. citywatch); unset = plain subscription for a single hub',
   }),
+  MQTT_KEEPALIVE_S: Type.Integer({
+    minimum: 2,
+    maximum: 3600,
+    default: 30,
+    description: 'keepalive of the hub at an external broker, seconds (a dead connection is noticed in 1.5 times this)',
+  }),
   REPLICA_HEARTBEAT_S: Type.Number({
     minimum: 0.5,
     maximum: 300,

@@ -23,12 +23,14 @@ export interface AckToken {
 export class DeferredPubacks {
   private generation = 0;
   private readonly held = new Map<number, HeldAck>();
-  private send!: SendPacket;
+  private client?: MqttClient;
+  /** Released acknowledgements waiting for the end of this turn, to leave in one write. */
+  private outgoing: number[] = [];
 
   install(client: MqttClient): void {
+    this.client = client;
     const target = client as unknown as { _sendPacket: SendPacket };
     const original = target._sendPacket.bind(client);
-    this.send = original;
     target._sendPacket = (packet, cb, ...rest) => {
       if (packet.cmd === 'puback' && packet.messageId !== undefined) {
         const entry = this.held.get(packet.messageId);
@@ -51,6 +53,7 @@ export class DeferredPubacks {
     client.on('close', () => {
       this.generation += 1;
       this.held.clear();
+      this.outgoing = [];
     });
   }
 
@@ -67,10 +70,31 @@ export class DeferredPubacks {
     if (!entry) return;
     if (entry.packet) {
       this.held.delete(token.messageId);
-      this.send(entry.packet as { cmd: string }, () => undefined);
+      if (this.outgoing.length === 0) process.nextTick(() => this.flush());
+      this.outgoing.push(token.messageId);
     } else {
       entry.committed = true;
     }
+  }
+
+  /**
+   * A committed batch releases its acknowledgements one after another in the same turn; they leave together
+   * at its end, encoded here (a PUBACK is four bytes: type, length 2, packet id) in one buffer and one
+   * write, instead of a packet object, a buffer and a system call each. What cannot be written now (the
+   * connection is going) is dropped: those messages come again on the persistent session.
+   */
+  private flush(): void {
+    const ids = this.outgoing;
+    this.outgoing = [];
+    const stream = this.client?.stream;
+    if (ids.length === 0 || !stream || stream.destroyed || !stream.writable) return;
+    const packets = Buffer.allocUnsafe(ids.length * 4);
+    ids.forEach((id, i) => {
+      packets[i * 4] = 0x40;
+      packets[i * 4 + 1] = 0x02;
+      packets.writeUInt16BE(id, i * 4 + 2);
+    });
+    stream.write(packets);
   }
 
   get pending(): number {

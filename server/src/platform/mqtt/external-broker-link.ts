@@ -12,6 +12,8 @@ export interface ExternalBrokerOptions {
   /** Filters to subscribe; each is prefixed with `$share/{group}/` when a group is set. */
   filters: string[];
   shareGroup?: string;
+  /** Keepalive, seconds (default 30). */
+  keepaliveS?: number;
 }
 
 /** A drained session is one that has been quiet this long with every acknowledgement sent. */
@@ -21,6 +23,8 @@ const QUIET_MS = 1_000;
 class Intake {
   messages = 0;
   lastMessageAt = Date.now();
+  /** Messages received and waiting for a place in the hub's queue (MQTT.js reads nothing meanwhile). */
+  unread = 0;
   closed?: string;
 
   constructor(readonly acks: DeferredPubacks) {}
@@ -68,6 +72,10 @@ export class ExternalBrokerLink implements BrokerLink {
     return this.options.url;
   }
 
+  private get keepaliveS(): number {
+    return this.options.keepaliveS ?? 30;
+  }
+
   private clientOptions(clientId: string): IClientOptions {
     return {
       clientId,
@@ -77,7 +85,7 @@ export class ExternalBrokerLink implements BrokerLink {
       password: this.options.password,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
-      keepalive: 30,
+      keepalive: this.keepaliveS,
       resubscribe: true,
       manualConnect: true,
     };
@@ -88,9 +96,11 @@ export class ExternalBrokerLink implements BrokerLink {
     const handler = this.handler;
     if (!handler) throw new Error('MQTT link is not started');
     intake.acks.install(client);
+    this.keepAliveUnderLoad(client, intake);
     client.handleMessage = (packet, done) => {
       intake.messages += 1;
       intake.lastMessageAt = Date.now();
+      intake.unread += 1;
       const token = packet.qos > 0 && packet.messageId !== undefined ? intake.acks.hold(packet.messageId) : undefined;
       const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
       const ticket = handler(packet.topic, payload);
@@ -100,11 +110,40 @@ export class ExternalBrokerLink implements BrokerLink {
           this.logger.error({ err: error, topic: packet.topic }, 'message not committed; left unacknowledged'),
       );
       // Read the next message once this one has a place in the queue: back-pressure to the broker.
-      ticket.admitted.then(
-        () => done(),
-        () => done(),
-      );
+      const next = () => {
+        intake.unread -= 1;
+        done();
+      };
+      ticket.admitted.then(next, next);
     };
+  }
+
+  /**
+   * MQTT.js counts only acknowledgements and ping answers it reads as signs of life, and a full queue
+   * stops the hub reading (back-pressure): a ping's answer then waits behind unread messages and MQTT.js
+   * would drop a healthy connection after 1.5 keepalives, making the broker send everything unacknowledged
+   * again. So messages read count as signs of life, and while reading waits on the queue the hub pings
+   * the broker itself (so the broker keeps the connection) without expecting the answer in time.
+   */
+  private keepAliveUnderLoad(client: MqttClient, intake: Intake): void {
+    let lastSign = 0;
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd !== 'publish') return;
+      const now = Date.now();
+      if (now - lastSign < 1_000) return;
+      lastSign = now;
+      client.reschedulePing();
+    });
+    const timer = setInterval(
+      () => {
+        if (intake.unread === 0 || !client.connected) return;
+        client.reschedulePing(true);
+        client.sendPing();
+      },
+      (this.keepaliveS * 1000) / 2,
+    );
+    timer.unref();
+    client.once('end', () => clearInterval(timer));
   }
 
   async start(handler: InboundHandler): Promise<void> {
