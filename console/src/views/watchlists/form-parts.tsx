@@ -48,6 +48,92 @@ export function Field({
   );
 }
 
+/** Priority of a watchlist person or hotlist entry (the severity of the alert a hit raises). */
+export function PriorityField({ value, onChange }: { value: number; onChange: (priority: number) => void }) {
+  const { t } = useTranslation();
+  return (
+    <Field label={t('watchlists.priority')} className="field--narrow">
+      {(control) => (
+        <select {...control} name="priority" value={value} onChange={(e) => onChange(Number(e.target.value))}>
+          {PRIORITY_LEVELS.map(([p, level]) => (
+            <option key={p} value={p}>
+              {t(`watchlists.priorities.${level}`)}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/** Why a person or plate is listed (a case reference). */
+export function ReasonField({
+  value,
+  problem,
+  onChange,
+}: {
+  value: string;
+  problem?: string;
+  onChange: (reason: string) => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <Field label={t('watchlists.reason')} problem={problem} className="field--wide">
+      {(control) => (
+        <input
+          {...control}
+          name="reason"
+          value={value}
+          maxLength={500}
+          required
+          onChange={(e) => onChange(e.target.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
+/** The validity window, from and until, as local date and time. */
+export function ValidityFields({
+  from,
+  until,
+  problems,
+  onChange,
+}: {
+  from: string;
+  until: string;
+  problems: { from?: string; until?: string };
+  onChange: (field: 'validFrom' | 'validUntil', value: string) => void;
+}) {
+  const { t } = useTranslation();
+  return (
+    <>
+      <Field label={t('watchlists.validFrom')} problem={problems.from}>
+        {(control) => (
+          <input
+            {...control}
+            name="validFrom"
+            type="datetime-local"
+            value={from}
+            onChange={(e) => onChange('validFrom', e.target.value)}
+          />
+        )}
+      </Field>
+      <Field label={t('watchlists.validUntil')} problem={problems.until}>
+        {(control) => (
+          <input
+            {...control}
+            name="validUntil"
+            type="datetime-local"
+            value={until}
+            onChange={(e) => onChange('validUntil', e.target.value)}
+          />
+        )}
+      </Field>
+    </>
+  );
+}
+
 /**
  * Where an entry applies: everywhere (the default), or at the places chosen from `options`. Places the entry
  * names that are not among the options (since removed) are listed by id, so they can be taken off.

@@ -5,7 +5,15 @@ import { useTranslation } from 'react-i18next';
 import { useHubApi } from '../../context/session-context';
 import { useAsync } from '../../hooks/use-async';
 import { errorText } from '../../utils/error-text';
-import { Field, PRIORITY_LEVELS, ScopeField, focusFirstProblem, useFormFocus } from './form-parts';
+import {
+  Field,
+  PriorityField,
+  ReasonField,
+  ScopeField,
+  ValidityFields,
+  focusFirstProblem,
+  useFormFocus,
+} from './form-parts';
 import {
   EMPTY_HOTLIST_FORM,
   checkHotlistForm,
@@ -101,58 +109,16 @@ export function HotlistEntryForm({
             </select>
           )}
         </Field>
-        <Field label={t('watchlists.priority')} className="field--narrow">
-          {(control) => (
-            <select
-              {...control}
-              name="priority"
-              value={values.priority}
-              onChange={(e) => set('priority', Number(e.target.value))}
-            >
-              {PRIORITY_LEVELS.map(([p, level]) => (
-                <option key={p} value={p}>
-                  {t(`watchlists.priorities.${level}`)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field label={t('watchlists.reason')} problem={problem('reason')} className="field--wide">
-          {(control) => (
-            <input
-              {...control}
-              name="reason"
-              value={values.reason}
-              maxLength={500}
-              required
-              onChange={(e) => set('reason', e.target.value)}
-            />
-          )}
-        </Field>
+        <PriorityField value={values.priority} onChange={(priority) => set('priority', priority)} />
+        <ReasonField value={values.reason} problem={problem('reason')} onChange={(reason) => set('reason', reason)} />
       </div>
       <div className="search-form__row">
-        <Field label={t('watchlists.validFrom')} problem={problem('validFrom')}>
-          {(control) => (
-            <input
-              {...control}
-              name="validFrom"
-              type="datetime-local"
-              value={values.validFrom}
-              onChange={(e) => set('validFrom', e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label={t('watchlists.validUntil')} problem={problem('validUntil')}>
-          {(control) => (
-            <input
-              {...control}
-              name="validUntil"
-              type="datetime-local"
-              value={values.validUntil}
-              onChange={(e) => set('validUntil', e.target.value)}
-            />
-          )}
-        </Field>
+        <ValidityFields
+          from={values.validFrom}
+          until={values.validUntil}
+          problems={{ from: problem('validFrom'), until: problem('validUntil') }}
+          onChange={set}
+        />
         <label className="field field--check">
           <input type="checkbox" name="fuzzy" checked={values.fuzzy} onChange={(e) => set('fuzzy', e.target.checked)} />
           <span>{t('watchlists.fuzzy')}</span>
