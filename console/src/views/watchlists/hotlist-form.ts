@@ -1,5 +1,6 @@
 import type { HotlistCategory, HotlistEntry, HotlistEntryBody } from '@citywatch/protocol';
-import { fromDateTimeLocal, toDateTimeLocal } from '../../utils/format';
+import { fromDateTimeLocal } from '../../utils/format';
+import { localTime, validityProblems } from './validity';
 import type { ScopeChoice } from './person-form';
 
 /** What the hotlist entry form holds, as typed (datetime-local strings for the validity window). */
@@ -41,8 +42,6 @@ export const EMPTY_HOTLIST_FORM: HotlistFormValues = {
   fuzzy: true,
 };
 
-const localTime = (iso: string | null) => (iso ? toDateTimeLocal(new Date(iso)) : '');
-
 export function hotlistFormFrom(entry: HotlistEntry): HotlistFormValues {
   return {
     plate: entry.plate,
@@ -69,11 +68,7 @@ export function checkHotlistForm(values: HotlistFormValues, editing: boolean, no
   else if (plate.some((c) => c === '?' || c === '*') && plate.filter((c) => c !== '?' && c !== '*').length < 2)
     problems.plate = 'watchlists.patternTooLoose';
   if (!values.reason.trim()) problems.reason = 'watchlists.reasonRequired';
-  const from = values.validFrom ? new Date(values.validFrom).getTime() : undefined;
-  const until = values.validUntil ? new Date(values.validUntil).getTime() : undefined;
-  if (editing && from === undefined) problems.validFrom = 'watchlists.validFromRequired';
-  if (until !== undefined && from !== undefined && until <= from) problems.validUntil = 'watchlists.validRange';
-  else if (until !== undefined && from === undefined && until <= now) problems.validUntil = 'watchlists.validUntilPast';
+  Object.assign(problems, validityProblems(values.validFrom, values.validUntil, editing, now));
   if (values.scope === 'chosen' && values.tollgateIds.length === 0) problems.tollgateIds = 'watchlists.scopeEmpty';
   return problems;
 }

@@ -1,5 +1,6 @@
 import type { WatchlistCategory, WatchlistPerson, WatchlistPersonPatch } from '@citywatch/protocol';
-import { fromDateTimeLocal, toDateTimeLocal } from '../../utils/format';
+import { fromDateTimeLocal } from '../../utils/format';
+import { localTime, validityProblems } from './validity';
 
 /** Where a watchlist entry applies: everywhere it can, or only where chosen. */
 export type ScopeChoice = 'all' | 'chosen';
@@ -46,8 +47,6 @@ export const EMPTY_PERSON_FORM: PersonFormValues = {
   enabled: true,
 };
 
-const localTime = (iso: string | null) => (iso ? toDateTimeLocal(new Date(iso)) : '');
-
 /** The form filled with a person's fields, to edit them. */
 export function personFormFrom(person: WatchlistPerson): PersonFormValues {
   return {
@@ -73,11 +72,7 @@ export function checkPersonForm(values: PersonFormValues, editing: boolean, now 
   if (!values.name.trim()) problems.name = 'faces.nameRequired';
   if (!/^[0-9A-Za-z-]*$/.test(values.idNumber.trim())) problems.idNumber = 'faces.idNumberInvalid';
   if (!values.reason.trim()) problems.reason = 'watchlists.reasonRequired';
-  const from = values.validFrom ? new Date(values.validFrom).getTime() : undefined;
-  const until = values.validUntil ? new Date(values.validUntil).getTime() : undefined;
-  if (editing && from === undefined) problems.validFrom = 'watchlists.validFromRequired';
-  if (until !== undefined && from !== undefined && until <= from) problems.validUntil = 'watchlists.validRange';
-  else if (until !== undefined && from === undefined && until <= now) problems.validUntil = 'watchlists.validUntilPast';
+  Object.assign(problems, validityProblems(values.validFrom, values.validUntil, editing, now));
   if (values.scope === 'chosen' && values.deviceIds.length === 0) problems.deviceIds = 'faces.scopeEmpty';
   return problems;
 }
