@@ -4,14 +4,13 @@
  * BENCH_QUICK=1 shortens every phase. Ends with one line of JSON.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { registerEstate, startHub, type HubProcess } from '../support/hub';
 import { ProjectMosquitto } from '../support/mosquitto';
 import { createTestDatabase, uniqueName, uniqueTopicRoot } from '../support/services';
 import { benchLanes } from './bench-estate';
+import { publishFromThreads } from './publisher-threads';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SUSTAINED_SECONDS = QUICK ? 12 : 60;
@@ -30,7 +29,7 @@ interface PhaseResult {
   acked: number;
 }
 
-async function publish(
+function publish(
   url: string,
   topicRoot: string,
   lanes: { id: string; tollgateId: string; laneNo: number }[],
@@ -39,29 +38,7 @@ async function publish(
   workers = PUBLISHERS,
   window = 2_000,
 ): Promise<PhaseResult> {
-  const results = await Promise.all(
-    Array.from({ length: workers }, (_, w) => {
-      // Workers start without tsx; this registers it, then loads the TypeScript publisher.
-      const entry = `require('tsx/cjs'); require(${JSON.stringify(resolve(__dirname, 'ingest-publisher.ts'))});`;
-      const worker = new Worker(entry, {
-        eval: true,
-        workerData: {
-          url,
-          topicRoot,
-          devices: lanes.filter((_, i) => i % workers === w),
-          seconds,
-          rate: totalRate / workers,
-          window,
-          clientId: uniqueName(`bench-pub-${w}`),
-        },
-      });
-      return new Promise<PhaseResult>((done, fail) => {
-        worker.once('message', (message: PhaseResult) => done(message));
-        worker.once('error', fail);
-      });
-    }),
-  );
-  return results.reduce((all, r) => ({ sent: all.sent + r.sent, acked: all.acked + r.acked }), { sent: 0, acked: 0 });
+  return publishFromThreads({ url, topicRoot, lanes, seconds, totalRate, workers, window, name: 'bench-pub' });
 }
 
 function rssOf(pid: number): number {

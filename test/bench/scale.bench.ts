@@ -10,14 +10,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
 import pg from 'pg';
 import { REPO_ROOT, TEST_ADMIN, registerEstate, type HubProcess } from '../support/hub';
 import { ProjectMosquitto } from '../support/mosquitto';
-import { createTestDatabase, uniqueName, uniqueTopicRoot } from '../support/services';
+import { createTestDatabase, uniqueTopicRoot } from '../support/services';
 import { ReplicaSet, duplicatesAt, storedBy } from './scale-replicas';
 import { benchLanes, type BenchLane } from './bench-estate';
+import { publishFromThreads } from './publisher-threads';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SECONDS = QUICK ? 10 : 40;
@@ -30,28 +30,16 @@ const TARGET_UTILISATION = 0.6;
 type Lane = BenchLane;
 
 async function publish(url: string, topicRoot: string, lanes: Lane[], seconds: number): Promise<number> {
-  const acked = await Promise.all(
-    Array.from({ length: PUBLISHERS }, (_, w) => {
-      const entry = `require('tsx/cjs'); require(${JSON.stringify(resolve(__dirname, 'ingest-publisher.ts'))});`;
-      const worker = new Worker(entry, {
-        eval: true,
-        workerData: {
-          url,
-          topicRoot,
-          devices: lanes.filter((_, i) => i % PUBLISHERS === w),
-          seconds,
-          rate: 0,
-          window: 2_000,
-          clientId: uniqueName(`scale-pub-${w}`),
-        },
-      });
-      return new Promise<number>((done, fail) => {
-        worker.once('message', (message: { acked: number }) => done(message.acked));
-        worker.once('error', fail);
-      });
-    }),
-  );
-  return acked.reduce((sum, n) => sum + n, 0);
+  const { acked } = await publishFromThreads({
+    url,
+    topicRoot,
+    lanes,
+    seconds,
+    totalRate: 0,
+    workers: PUBLISHERS,
+    name: 'scale-pub',
+  });
+  return acked;
 }
 
 /** User + system CPU seconds a process has used (Linux /proc). */
