@@ -16,20 +16,12 @@ import { PassageRulesService } from '../../server/src/checkpoints/passage-rules.
 import { IngestService } from '../../server/src/ingest/ingest.service';
 import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { BACKENDS } from '../support/backends';
-import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
-import {
-  ADMIN_PASSWORD,
-  call,
-  makeUser,
-  passageEvent,
-  signIn,
-  threeTollgates,
-  type Caller,
-} from './checkpoints-support';
+import type { InProcessHub } from '../support/hub';
+import { call, makeUser, passageEvent, startCheckpointHub, threeTollgates, type Caller } from './checkpoints-support';
 
 describe.each(BACKENDS)('checkpoint registry, hotlist and rules on $name', (backend) => {
   let hub: InProcessHub;
-  let cleanup: () => Promise<void>;
+  let stop: (() => Promise<void>) | undefined;
   let admin: Caller;
   let police: Caller;
   const estate = threeTollgates(700);
@@ -57,23 +49,15 @@ describe.each(BACKENDS)('checkpoint registry, hotlist and rules on $name', (back
     call<CheckpointRule>(hub.httpUrl, police, `/api/checkpoints/rules/${id}`, { method: 'PUT', body });
 
   beforeAll(async () => {
-    const prepared = await backend.prepare();
-    cleanup = prepared.cleanup;
-    hub = await startInProcessHub({
-      ...prepared.env,
-      ADMIN_PASSWORD,
+    ({ hub, admin, police, stop } = await startCheckpointHub(backend, estate, {
       DEVICE_AUTH: 'optional',
       CHECKPOINT_SYNC_INTERVAL_MS: '200',
       RATE_LIMIT_PER_MINUTE: '100000',
-    });
-    admin = await signIn(hub.httpUrl, 'admin', ADMIN_PASSWORD);
-    police = await makeUser(hub.httpUrl, admin, 'traffic_police');
-    await registerEstate(hub.httpUrl, estate, admin.token);
+    }));
   });
 
   afterAll(async () => {
-    await hub?.stop();
-    await cleanup?.();
+    await stop?.();
   });
 
   it('keeps tollgates, lanes and travel times through the API', async () => {

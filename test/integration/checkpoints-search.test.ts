@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditPage, PassageSearchResult, Trajectory } from '@citywatch/protocol';
 import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { BACKENDS } from '../support/backends';
-import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
+import type { InProcessHub } from '../support/hub';
 import {
-  ADMIN_PASSWORD,
   call,
   insertPassages,
   makeUser,
-  signIn,
+  startCheckpointHub,
   threeTollgates,
   type Caller,
   type Row,
@@ -20,7 +19,7 @@ const at = (ms: number) => new Date(T0 + ms).toISOString();
 
 describe.each(BACKENDS)('checkpoint history search on $name', (backend) => {
   let hub: InProcessHub;
-  let cleanup: () => Promise<void>;
+  let stop: (() => Promise<void>) | undefined;
   let admin: Caller;
   let police: Caller;
   let viewer: Caller;
@@ -28,20 +27,12 @@ describe.each(BACKENDS)('checkpoint history search on $name', (backend) => {
     call<PassageSearchResult>(hub.httpUrl, police, `/api/checkpoints/passages?${query}`);
 
   beforeAll(async () => {
-    const prepared = await backend.prepare();
-    cleanup = prepared.cleanup;
-    hub = await startInProcessHub({
-      ...prepared.env,
-      ADMIN_PASSWORD,
+    ({ hub, admin, police, stop } = await startCheckpointHub(backend, threeTollgates(), {
       CHECKPOINT_EXPORT_PAGE_SIZE: '100',
       RATE_LIMIT_SEARCH_PER_MINUTE: '100000',
       RATE_LIMIT_PER_MINUTE: '100000',
-    });
-    admin = await signIn(hub.httpUrl, 'admin', ADMIN_PASSWORD);
-    police = await makeUser(hub.httpUrl, admin, 'traffic_police');
+    }));
     viewer = await makeUser(hub.httpUrl, admin, 'viewer');
-    const estate = threeTollgates();
-    await registerEstate(hub.httpUrl, estate, admin.token);
     const rows: Row[] = [
       { plateNo: '黑A12345', passTime: at(1_000), tollgateId: 'TG-A', laneNo: 1, speedKmh: 40 },
       { plateNo: '黑A12345', passTime: at(600_000), tollgateId: 'TG-B', laneNo: 2, direction: 'S', speedKmh: 72 },
@@ -61,8 +52,7 @@ describe.each(BACKENDS)('checkpoint history search on $name', (backend) => {
   });
 
   afterAll(async () => {
-    await hub?.stop();
-    await cleanup?.();
+    await stop?.();
   });
 
   it('finds an exact plate, newest first, with a count', async () => {

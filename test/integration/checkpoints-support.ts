@@ -3,7 +3,8 @@ import type { PassageEventPayload, RegistryImport, Role, TokenPair } from '@city
 import { makeDeviceId } from '@citywatch/protocol';
 import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { PlatesRepository } from '../../server/src/checkpoints/plates.repository';
-import type { InProcessHub } from '../support/hub';
+import type { Backend } from '../support/backends';
+import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
 
 /** Shared by the checkpoint integration tests: sign-in, a three-tollgate estate, direct passage inserts. */
 export const ADMIN_PASSWORD = 'checkpoints-admin-password-1';
@@ -158,4 +159,31 @@ export function passageEvent(deviceId: string, overrides: Partial<PassageEventPa
     speedKmh: 48,
     ...overrides,
   };
+}
+
+/**
+ * A hub in this process on `backend` with the estate registered, signed in as the administrator and as a
+ * traffic police officer of its own. `stop` ends the hub and the backend.
+ */
+export async function startCheckpointHub(
+  backend: Backend,
+  estate: RegistryImport,
+  env: Record<string, string> = {},
+): Promise<{ hub: InProcessHub; admin: Caller; police: Caller; stop(): Promise<void> }> {
+  const prepared = await backend.prepare();
+  let hub: InProcessHub | undefined;
+  const stop = async () => {
+    await hub?.stop();
+    await prepared.cleanup();
+  };
+  try {
+    hub = await startInProcessHub({ ...prepared.env, ADMIN_PASSWORD, ...env });
+    const admin = await signIn(hub.httpUrl, 'admin', ADMIN_PASSWORD);
+    const police = await makeUser(hub.httpUrl, admin, 'traffic_police');
+    await registerEstate(hub.httpUrl, estate, admin.token);
+    return { hub, admin, police, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

@@ -11,16 +11,8 @@ import { EventRepository } from '../../server/src/ingest/event.repository';
 import { IngestService } from '../../server/src/ingest/ingest.service';
 import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { BACKENDS } from '../support/backends';
-import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
-import {
-  ADMIN_PASSWORD,
-  call,
-  makeUser,
-  passageEvent,
-  signIn,
-  threeTollgates,
-  type Caller,
-} from './checkpoints-support';
+import type { InProcessHub } from '../support/hub';
+import { call, passageEvent, startCheckpointHub, threeTollgates, type Caller } from './checkpoints-support';
 
 /**
  * Alerts derived from events (hotlist hits, incidents) are committed before the event's message is
@@ -29,7 +21,7 @@ import {
  */
 describe.each(BACKENDS)('alerts derived from stored events on $name', (backend) => {
   let hub: InProcessHub;
-  let cleanup: () => Promise<void>;
+  let stop: (() => Promise<void>) | undefined;
   let database: Database;
   let police: Caller;
   let topics: TopicScheme;
@@ -49,20 +41,8 @@ describe.each(BACKENDS)('alerts derived from stored events on $name', (backend) 
   }
 
   beforeAll(async () => {
-    const prepared = await backend.prepare();
-    cleanup = prepared.cleanup;
-    hub = await startInProcessHub({
-      ...prepared.env,
-      ADMIN_PASSWORD,
-      DEVICE_AUTH: 'optional',
-      RATE_LIMIT_PER_MINUTE: '100000',
-    });
-    topics = new TopicScheme(hub.topicRoot);
-    database = hub.hub.app.get<Database>(DATABASE);
-    const admin = await signIn(hub.httpUrl, 'admin', ADMIN_PASSWORD);
-    police = await makeUser(hub.httpUrl, admin, 'traffic_police');
-    await registerEstate(
-      hub.httpUrl,
+    ({ hub, police, stop } = await startCheckpointHub(
+      backend,
       {
         tollgates: estate.tollgates,
         devices: [
@@ -70,8 +50,10 @@ describe.each(BACKENDS)('alerts derived from stored events on $name', (backend) 
           { id: camera, name: 'Replay camera', kind: 'hd_camera', lat: 45.6, lon: 126.6, place: 'Test', area: 'Test' },
         ],
       },
-      admin.token,
-    );
+      { DEVICE_AUTH: 'optional', RATE_LIMIT_PER_MINUTE: '100000' },
+    ));
+    topics = new TopicScheme(hub.topicRoot);
+    database = hub.hub.app.get<Database>(DATABASE);
     const listed = await call<{ id: string }>(hub.httpUrl, police, '/api/checkpoints/hotlist', {
       method: 'POST',
       body: {
@@ -87,8 +69,7 @@ describe.each(BACKENDS)('alerts derived from stored events on $name', (backend) 
   });
 
   afterAll(async () => {
-    await hub?.stop();
-    await cleanup?.();
+    await stop?.();
   });
 
   const hotlistKey = (entryPlate: string, tollgateId: string) => `:${entryPlate}:${tollgateId}`;
