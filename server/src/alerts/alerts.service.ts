@@ -399,22 +399,21 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
     const seenAt = now.toISOString();
     // A raise whose triggering event the open alert already counts is a replay (the event came again after
     // a crash, and its rules ran again): it changes nothing. So does a second raise of it in this batch.
-    const trigger = (input: RaiseAlertInput) => {
+    const triggerKey = (dedupeKey: string, eventId: string) => `${dedupeKey}\u0000${eventId}`;
+    const triggers = items.map((input) => {
       const eventId = input.sourceEventIds[input.sourceEventIds.length - 1];
-      return eventId === undefined ? undefined : `${input.dedupeKey}\u0000${eventId}`;
-    };
+      return eventId === undefined ? undefined : { dedupeKey: input.dedupeKey, eventId };
+    });
+    const keys = triggers.map((t) => t && triggerKey(t.dedupeKey, t.eventId));
     const counted = await this.repository.openAlertsCounting(
       tx,
-      items.flatMap((input) => {
-        const eventId = input.sourceEventIds[input.sourceEventIds.length - 1];
-        return eventId === undefined ? [] : [{ dedupeKey: input.dedupeKey, eventId }];
-      }),
+      triggers.filter((t) => t !== undefined),
     );
-    const replayed = new Map(counted.map((row) => [`${row.dedupe_key}\u0000${row.trigger}`, row]));
+    const replayed = new Map(counted.map((row) => [triggerKey(row.dedupe_key, row.trigger), row]));
     const taken = new Set<string>();
     const merged = new Map<string, MergedRaise & { eventIds: string[] }>();
-    for (const input of items) {
-      const key = trigger(input);
+    for (const [i, input] of items.entries()) {
+      const key = keys[i];
       if (key !== undefined && (replayed.has(key) || taken.has(key))) continue;
       if (key !== undefined) taken.add(key);
       const ids = input.sourceEventIds.slice(-SOURCE_EVENTS_PER_RAISE);
@@ -464,8 +463,8 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
     }
     const records = new Map(changes.map((change) => [change.alert.dedupeKey, change.alert]));
     return {
-      results: items.map((input) => {
-        const again = replayed.get(trigger(input) ?? '');
+      results: items.map((input, i) => {
+        const again = replayed.get(keys[i] ?? '');
         if (again) return toAlertRecord(again, now);
         return records.get(input.dedupeKey) ?? toAlertRecord(byKey.get(input.dedupeKey)!, now);
       }),

@@ -23,7 +23,7 @@ import type { IngestTicket } from '../platform/mqtt/broker-link';
 import { DeadLetterRepository, type DeadLetter, type DeadLetterReason } from './dead-letter.repository';
 import { EventRepository, type StoredEvents } from './event.repository';
 import { livePassage, splitStored, storedIncident } from './stored-views';
-import { WriteBatcher } from './write-batcher';
+import { WriteBatcher, retryDelayMs } from './write-batcher';
 
 const EXCERPT_BYTES = 2_048;
 const DONE: IngestTicket = { admitted: Promise.resolve(), committed: Promise.resolve() };
@@ -253,7 +253,7 @@ export class IngestService implements OnModuleDestroy {
           this.logger.error({ err: error, kind }, 'processing of stored events failed; the events are stored');
           return;
         }
-        const delayMs = Math.min(5_000, 100 * 2 ** Math.min(attempt - 1, 10));
+        const delayMs = retryDelayMs(attempt);
         if (attempt === 1 || attempt % 10 === 0) {
           this.logger.warn({ err: error, kind, attempt, delayMs }, 'database unreachable; processing again');
         }

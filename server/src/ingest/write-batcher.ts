@@ -45,6 +45,11 @@ export interface PushTicket {
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
+
+/** How long to wait before attempt `attempt + 1` while the database is away: 100 ms doubling to 5 s. */
+export function retryDelayMs(attempt: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
+}
 const OK: Outcome = { ok: true };
 
 /**
@@ -212,7 +217,7 @@ export class WriteBatcher<T> {
   }
 
   private async backOff(error: unknown, attempt: number): Promise<void> {
-    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
+    const delay = retryDelayMs(attempt);
     this.options.onRetry?.(error, attempt, delay);
     await new Promise((resolve) => setTimeout(resolve, delay));
   }
