@@ -2,7 +2,8 @@ import type { MqttClient } from 'mqtt';
 
 interface HeldAck {
   committed: boolean;
-  packet?: unknown;
+  /** MQTT.js has asked to send the PUBACK (and was told it was written). */
+  asked: boolean;
 }
 
 type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: () => void, ...rest: unknown[]) => void;
@@ -42,7 +43,7 @@ export class DeferredPubacks {
           return;
         }
         if (!entry.committed) {
-          entry.packet = packet;
+          entry.asked = true;
           cb?.();
           return;
         }
@@ -59,7 +60,7 @@ export class DeferredPubacks {
 
   /** Called when a QoS 1 message arrives, before MQTT.js would acknowledge it. */
   hold(messageId: number): AckToken {
-    this.held.set(messageId, { committed: false });
+    this.held.set(messageId, { committed: false, asked: false });
     return { generation: this.generation, messageId };
   }
 
@@ -68,7 +69,7 @@ export class DeferredPubacks {
     if (token.generation !== this.generation) return;
     const entry = this.held.get(token.messageId);
     if (!entry) return;
-    if (entry.packet) {
+    if (entry.asked) {
       this.held.delete(token.messageId);
       if (this.outgoing.length === 0) process.nextTick(() => this.flush());
       this.outgoing.push(token.messageId);
