@@ -19,6 +19,7 @@ import { HubMetrics } from '../platform/metrics/metrics';
 import { Public } from './auth.decorators';
 import { bearerToken } from './auth.guard';
 import { DeviceAccessPolicy } from './device-access.policy';
+import { NoRateLimit } from './rate-limits';
 
 const AuthenticateBody = Type.Object({
   clientid: Type.String({ maxLength: 256 }),
@@ -37,9 +38,12 @@ type Verdict = { result: 'allow' | 'deny'; is_superuser?: boolean };
 /**
  * EMQX's HTTP authentication and authorisation hooks (infra/emqx), answering with the same rules the
  * embedded broker applies. Off unless BROKER_HOOK_TOKEN is set; EMQX sends it as a bearer token.
+ * Not rate-limited: every request comes from the broker's address, the hook token authenticates it, and
+ * EMQX takes a 429 for "no match", which denies the device (a burst of connects after a broker restart).
  */
 @Controller('api/broker')
 @Public()
+@NoRateLimit()
 export class BrokerHooksController {
   constructor(
     private readonly policy: DeviceAccessPolicy,

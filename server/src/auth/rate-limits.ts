@@ -1,9 +1,10 @@
 import { type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
-import { ThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
+import { SkipThrottle, ThrottlerGuard, type ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { HubConfig } from '../platform/config/hub-config';
 
 const RATE_LIMIT_KEY = 'citywatch:rate-limit';
 type RateLimitName = 'sign-in' | 'search' | 'upload';
+const RATE_LIMIT_NAMES: readonly RateLimitName[] = ['sign-in', 'search', 'upload'];
 
 /** Sign-in: RATE_LIMIT_SIGN_IN_PER_MINUTE attempts per minute from one address (on top of the per-user back-off). */
 export const SignInRateLimit = () => SetMetadata(RATE_LIMIT_KEY, 'sign-in' satisfies RateLimitName);
@@ -11,6 +12,14 @@ export const SignInRateLimit = () => SetMetadata(RATE_LIMIT_KEY, 'sign-in' satis
 export const SearchRateLimit = () => SetMetadata(RATE_LIMIT_KEY, 'search' satisfies RateLimitName);
 /** Uploads: RATE_LIMIT_UPLOAD_PER_MINUTE per minute per user. Put it on every upload endpoint. */
 export const UploadRateLimit = () => SetMetadata(RATE_LIMIT_KEY, 'upload' satisfies RateLimitName);
+
+/**
+ * No rate limit at all, not even the general one: only for callers that are authenticated otherwise and
+ * all come from one address, such as the broker's HTTP hooks (every EMQX request comes from the broker,
+ * and a 429 there would deny devices).
+ */
+export const NoRateLimit = () =>
+  SkipThrottle(Object.fromEntries(['default', ...RATE_LIMIT_NAMES].map((name) => [name, true])));
 
 const MINUTE_MS = 60_000;
 
