@@ -42,27 +42,22 @@ export class EventIntake implements EventSink {
     return { ...this.counters };
   }
 
+  /**
+   * Builds and validates the event exactly as `submit` would, without spooling it; throws
+   * EventRejectedError with the reasons. Sources call it before they keep anything of the event (a
+   * picture stored under its id), so a refused event leaves nothing behind.
+   */
+  check(deviceId: string, draft: EventDraft): { eventId: string } {
+    return { eventId: this.encode(deviceId, draft).eventId };
+  }
+
   async submit(
     deviceId: string,
     draft: EventDraft,
     options: { priority?: EventPriority } = {},
   ): Promise<AcceptedEvent> {
     try {
-      if (!this.options.isKnownDevice(deviceId)) {
-        throw new EventRejectedError('unknown_device', `device ${deviceId} is not configured on this agent`);
-      }
-      const clock = this.options.clock ?? Date.now;
-      const eventId = draft.payload.eventId ?? uuidV7(clock());
-      const message = { ...draft.payload, v: PAYLOAD_VERSION, eventId, deviceId } as MessagePayload<typeof draft.kind>;
-      let payload: Buffer;
-      try {
-        payload = encodeMessage(draft.kind, message, { now: clock(), topicDeviceId: deviceId });
-      } catch (error) {
-        if (error instanceof ProtocolError) {
-          throw new EventRejectedError(error.failure.reason, error.failure.message, error.failure.errors);
-        }
-        throw error;
-      }
+      const { eventId, payload } = this.encode(deviceId, draft);
       const priority = options.priority ?? DEFAULT_PRIORITY[draft.kind];
       let entry: SpoolEntry;
       try {
@@ -76,6 +71,24 @@ export class EventIntake implements EventSink {
       return { eventId, kind: draft.kind, seq: entry.seq };
     } catch (error) {
       this.counters.rejected += 1;
+      throw error;
+    }
+  }
+
+  /** Stamps version, device id and (when the source gave none) a UUID v7, then validates and encodes with the protocol. */
+  private encode(deviceId: string, draft: EventDraft): { eventId: string; payload: Buffer } {
+    if (!this.options.isKnownDevice(deviceId)) {
+      throw new EventRejectedError('unknown_device', `device ${deviceId} is not configured on this agent`);
+    }
+    const clock = this.options.clock ?? Date.now;
+    const eventId = draft.payload.eventId ?? uuidV7(clock());
+    const message = { ...draft.payload, v: PAYLOAD_VERSION, eventId, deviceId } as MessagePayload<typeof draft.kind>;
+    try {
+      return { eventId, payload: encodeMessage(draft.kind, message, { now: clock(), topicDeviceId: deviceId }) };
+    } catch (error) {
+      if (error instanceof ProtocolError) {
+        throw new EventRejectedError(error.failure.reason, error.failure.message, error.failure.errors);
+      }
       throw error;
     }
   }

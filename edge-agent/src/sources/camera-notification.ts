@@ -46,8 +46,14 @@ export interface LaneDefaults {
 
 export interface NotificationImage {
   jpeg: Buffer;
-  /** Stores a picture too big to travel inline and returns its reference. */
-  store: () => Promise<string>;
+  /** Where the picture will be once stored, for events that refer to it instead of carrying it inline. */
+  ref: string;
+}
+
+/** The event a notification makes, and whether it refers to its picture by `ref` (so the picture must be stored). */
+export interface NotificationDraft {
+  draft: EventDraft;
+  refersToImage: boolean;
 }
 
 const KNOWN_FIELDS = new Set([
@@ -99,30 +105,36 @@ export function parseCameraNotification(value: unknown): CameraNotification {
   return record as unknown as CameraNotification;
 }
 
-/** Turns a notification (and its picture, if any) into the protocol event the agent spools. */
-export async function notificationToDraft(
+/**
+ * Turns a notification (and its picture, if any) into the protocol event the agent spools. Stores
+ * nothing: the caller checks the event first, then stores the picture when `refersToImage`.
+ */
+export function notificationToDraft(
   notification: CameraNotification,
   image: NotificationImage | undefined,
   lane: LaneDefaults = {},
-): Promise<EventDraft> {
+): NotificationDraft {
   const base = notification.eventId !== undefined ? { eventId: notification.eventId } : {};
   switch (notification.type) {
     case 'passage':
       return {
-        kind: 'passage',
-        payload: {
-          ...base,
-          tollgateId: (notification.tollgateId ?? lane.tollgateId) as string,
-          laneNo: (notification.laneNo ?? lane.laneNo) as number,
-          direction: (notification.direction ?? lane.direction) as never,
-          passTime: notification.time,
-          plateNo: notification.plateNo as never,
-          plateColor: notification.plateColor as never,
-          plateConfidence: notification.plateConfidence as number,
-          vehicleClass: (notification.vehicleClass ?? 'other') as never,
-          ...(notification.vehicleColor !== undefined ? { vehicleColor: notification.vehicleColor as never } : {}),
-          speedKmh: notification.speedKmh as number,
-          ...(image ? { images: [{ kind: 'scene' as const, ref: await image.store() }] } : {}),
+        refersToImage: image !== undefined,
+        draft: {
+          kind: 'passage',
+          payload: {
+            ...base,
+            tollgateId: (notification.tollgateId ?? lane.tollgateId) as string,
+            laneNo: (notification.laneNo ?? lane.laneNo) as number,
+            direction: (notification.direction ?? lane.direction) as never,
+            passTime: notification.time,
+            plateNo: notification.plateNo as never,
+            plateColor: notification.plateColor as never,
+            plateConfidence: notification.plateConfidence as number,
+            vehicleClass: (notification.vehicleClass ?? 'other') as never,
+            ...(notification.vehicleColor !== undefined ? { vehicleColor: notification.vehicleColor as never } : {}),
+            speedKmh: notification.speedKmh as number,
+            ...(image ? { images: [{ kind: 'scene' as const, ref: image.ref }] } : {}),
+          },
         },
       };
     case 'face': {
@@ -135,29 +147,35 @@ export async function notificationToDraft(
         );
       }
       return {
-        kind: 'face',
-        payload: {
-          ...base,
-          shotTime: notification.time,
-          box: notification.box as never,
-          ...(notification.detectorScore !== undefined ? { detectorScore: notification.detectorScore } : {}),
-          faceJpegBase64: image.jpeg.toString('base64'),
+        refersToImage: false,
+        draft: {
+          kind: 'face',
+          payload: {
+            ...base,
+            shotTime: notification.time,
+            box: notification.box as never,
+            ...(notification.detectorScore !== undefined ? { detectorScore: notification.detectorScore } : {}),
+            faceJpegBase64: image.jpeg.toString('base64'),
+          },
         },
       };
     }
     case 'incident': {
-      const inline = image && image.jpeg.byteLength <= INLINE_LIMITS.incidentImageBytes;
+      const inline = image !== undefined && image.jpeg.byteLength <= INLINE_LIMITS.incidentImageBytes;
       return {
-        kind: 'incident',
-        payload: {
-          ...base,
-          at: notification.time,
-          kind: notification.incidentKind as never,
-          confidence: notification.confidence ?? 1,
-          ...(notification.description !== undefined ? { description: notification.description } : {}),
-          ...(notification.region !== undefined ? { region: notification.region } : {}),
-          ...(image && inline ? { imageJpegBase64: image.jpeg.toString('base64') } : {}),
-          ...(image && !inline ? { imageRef: await image.store() } : {}),
+        refersToImage: image !== undefined && !inline,
+        draft: {
+          kind: 'incident',
+          payload: {
+            ...base,
+            at: notification.time,
+            kind: notification.incidentKind as never,
+            confidence: notification.confidence ?? 1,
+            ...(notification.description !== undefined ? { description: notification.description } : {}),
+            ...(notification.region !== undefined ? { region: notification.region } : {}),
+            ...(image && inline ? { imageJpegBase64: image.jpeg.toString('base64') } : {}),
+            ...(image && !inline ? { imageRef: image.ref } : {}),
+          },
         },
       };
     }

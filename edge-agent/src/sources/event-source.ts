@@ -42,6 +42,12 @@ export class EventRejectedError extends Error {
 
 /** Where sources hand their events. `submit` resolves once the event is durably spooled: accepted. */
 export interface EventSink {
+  /**
+   * Validates an event as `submit` will (the protocol's checks, the device known here) without spooling
+   * it; throws EventRejectedError with every problem. A source that keeps something under the event's
+   * id (a picture) checks first, so a refused event leaves nothing behind.
+   */
+  check(deviceId: string, draft: EventDraft): { eventId: string };
   submit(deviceId: string, draft: EventDraft, options?: { priority?: EventPriority }): Promise<AcceptedEvent>;
   hasDevice(deviceId: string): boolean;
 }

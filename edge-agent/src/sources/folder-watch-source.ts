@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { isDeviceId } from '@citywatch/protocol';
-import type { ImageStore } from '../images/image-store';
+import { imageFileName, type ImageStore } from '../images/image-store';
 import { silentLogger, type Logger } from '../util/logger';
 import { looksLikeJpeg, notificationToDraft, parseCameraNotification, type LaneDefaults } from './camera-notification';
 import { EventRejectedError, type EventSink, type EventSource, type SourceContext } from './event-source';
@@ -23,6 +23,8 @@ export interface FolderWatchOptions {
 
 export const REJECTED_FOLDER = 'rejected';
 const ORPHAN_JPEG_FACTOR = 10;
+/** Passes an upload may fail for reasons other than its content before it is moved aside. */
+export const MAX_ATTEMPTS = 3;
 
 interface Upload {
   deviceId: string;
@@ -44,6 +46,7 @@ export class FolderWatchSource implements EventSource {
   private scanning: Promise<void> | undefined;
   private readonly logger: Logger;
   readonly counters = { accepted: 0, rejected: 0 };
+  private readonly attempts = new Map<string, number>();
 
   constructor(private readonly options: FolderWatchOptions) {
     this.name = `folder:${options.path}`;
@@ -62,13 +65,28 @@ export class FolderWatchSource implements EventSource {
     await this.scanning;
   }
 
-  /** One pass over the folder; the poll timer calls it, tests may too. */
+  /**
+   * One pass over the folder; the poll timer calls it, tests may too. One upload's trouble never stops
+   * the pass: a refused upload moves to `rejected/`, one that fails otherwise (an unreadable file, a full
+   * disk) is tried again on the next passes and moved aside after MAX_ATTEMPTS. Only a full spool ends
+   * the pass, so that uploads are taken in order once there is room again.
+   */
   async scanOnce(now = Date.now()): Promise<void> {
     const sink = this.sink;
     if (!sink) return;
     for (const upload of await this.findUploads()) {
       if (!this.sink) return;
-      await this.consider(upload, sink, now);
+      try {
+        if ((await this.consider(upload, sink, now)) === 'spool_full') return;
+      } catch (error) {
+        await this.failed(upload, error).catch((failure: unknown) =>
+          this.logger.error('could not move a failing upload aside', {
+            deviceId: upload.deviceId,
+            upload: upload.name,
+            error: failure,
+          }),
+        );
+      }
     }
   }
 
@@ -112,7 +130,7 @@ export class FolderWatchSource implements EventSource {
     return uploads.sort((a, b) => time(a) - time(b) || a.name.localeCompare(b.name));
   }
 
-  private async consider(upload: Upload, sink: EventSink, now: number): Promise<void> {
+  private async consider(upload: Upload, sink: EventSink, now: number): Promise<'spool_full' | undefined> {
     const settle = this.options.settleMs ?? 2000;
     const newest = Math.max(upload.sidecar?.mtimeMs ?? 0, upload.jpeg?.mtimeMs ?? 0);
     if (now - newest < settle) return;
@@ -137,30 +155,29 @@ export class FolderWatchSource implements EventSource {
       const jpeg = upload.jpeg ? await readFile(upload.jpeg.path) : undefined;
       if (jpeg && !looksLikeJpeg(jpeg))
         throw new EventRejectedError('bad_input', `${basename(upload.jpeg!.path)} is not a JPEG`);
-      const image = jpeg
-        ? {
-            jpeg,
-            // Copy, not move: the upload stays until the event is spooled, so a crash loses nothing.
-            store: async () => {
-              const name = `${eventId}.jpg`;
-              const target = this.options.images.pathOf(upload.deviceId, name)!;
-              await mkdir(join(target, '..'), { recursive: true });
-              await copyFile(upload.jpeg!.path, target);
-              return this.options.images.refOf(upload.deviceId, name);
-            },
-          }
-        : undefined;
-      const draft = await notificationToDraft(
+      const imageName = imageFileName(eventId);
+      const { draft, refersToImage } = notificationToDraft(
         { ...notification, eventId },
-        image,
+        jpeg ? { jpeg, ref: this.options.images.refOf(upload.deviceId, imageName) } : undefined,
         this.options.lanes?.(upload.deviceId),
       );
+      // Validate first: a refused upload leaves nothing in the image store.
+      sink.check(upload.deviceId, draft);
+      // Copy, not move: the upload stays until the event is spooled, so a crash loses nothing.
+      if (upload.jpeg && refersToImage) await this.options.images.copyIn(upload.deviceId, imageName, upload.jpeg.path);
       await sink.submit(upload.deviceId, draft, { priority: notification.priority });
       this.counters.accepted += 1;
+      this.attempts.delete(uploadKey(upload));
       await unlink(upload.sidecar.path);
       if (upload.jpeg) await unlink(upload.jpeg.path).catch(() => undefined);
     } catch (error) {
-      if (error instanceof EventRejectedError && error.reason === 'spool_full') return; // try again next poll
+      if (error instanceof EventRejectedError && error.reason === 'spool_full') {
+        this.logger.warn('spool full, the upload waits for the next poll', {
+          deviceId: upload.deviceId,
+          upload: upload.name,
+        });
+        return 'spool_full';
+      }
       const rejection =
         error instanceof EventRejectedError
           ? error
@@ -170,6 +187,25 @@ export class FolderWatchSource implements EventSource {
       if (!rejection) throw error;
       await this.reject(upload, rejection);
     }
+    return undefined;
+  }
+
+  /** An upload failed for a reason that is not its content: try again next pass, move aside after MAX_ATTEMPTS. */
+  private async failed(upload: Upload, error: unknown): Promise<void> {
+    const key = uploadKey(upload);
+    const attempts = (this.attempts.get(key) ?? 0) + 1;
+    this.logger.error('upload failed', { deviceId: upload.deviceId, upload: upload.name, attempts, error });
+    if (attempts < MAX_ATTEMPTS) {
+      this.attempts.set(key, attempts);
+      return;
+    }
+    this.attempts.delete(key);
+    const message = error instanceof Error ? error.message : String(error);
+    await this.reject(
+      upload,
+      new EventRejectedError('bad_input', `failed ${attempts} times: ${message}`, [`/: ${message}`]),
+      'error',
+    );
   }
 
   /** Same upload, same id: a re-scan after a crash produces the same event, which the hub stores once. */
@@ -180,7 +216,7 @@ export class FolderWatchSource implements EventSource {
     return `fw-${digest.slice(0, 40)}`;
   }
 
-  private async reject(upload: Upload, rejection: EventRejectedError): Promise<void> {
+  private async reject(upload: Upload, rejection: EventRejectedError, reasonOverride?: string): Promise<void> {
     this.counters.rejected += 1;
     const folder = join(upload.folder, REJECTED_FOLDER);
     await mkdir(folder, { recursive: true });
@@ -188,7 +224,7 @@ export class FolderWatchSource implements EventSource {
       if (file) await rename(file, join(folder, basename(file))).catch(() => undefined);
     }
     const reason = {
-      reason: rejection.reason,
+      reason: reasonOverride ?? rejection.reason,
       message: rejection.message,
       errors: rejection.errors,
       at: new Date().toISOString(),
@@ -196,4 +232,8 @@ export class FolderWatchSource implements EventSource {
     await writeFile(join(folder, `${upload.name}.reason.json`), JSON.stringify(reason, null, 2));
     this.logger.warn('upload rejected', { deviceId: upload.deviceId, upload: upload.name, ...reason });
   }
+}
+
+function uploadKey(upload: Upload): string {
+  return `${upload.deviceId}/${upload.name}`;
 }

@@ -2,8 +2,9 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ImageStore } from '../images/image-store';
+import { imageFileName, type ImageStore } from '../images/image-store';
 import { silentLogger, type Logger } from '../util/logger';
+import { uuidV7 } from '../util/uuid-v7';
 import { looksLikeJpeg, notificationToDraft, parseCameraNotification, type LaneDefaults } from './camera-notification';
 import { EventRejectedError, type EventSink, type EventSource, type SourceContext } from './event-source';
 
@@ -113,9 +114,14 @@ export class HttpAlarmSource implements EventSource {
     const jpeg = notification.imageBase64 !== undefined ? Buffer.from(notification.imageBase64, 'base64') : undefined;
     if (jpeg && !looksLikeJpeg(jpeg))
       throw new EventRejectedError('bad_input', 'imageBase64 is not a JPEG', ['/imageBase64: not a JPEG']);
-    const name = `${notification.eventId ?? `push-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`}.jpg`;
-    const image = jpeg ? { jpeg, store: () => this.options.images.save(deviceId, name, jpeg) } : undefined;
-    const draft = await notificationToDraft(notification, image, this.options.lanes?.(deviceId));
+    // The id is fixed here, not by the intake, because a stored picture is named after it.
+    const withId = { ...notification, eventId: notification.eventId ?? uuidV7() };
+    const imageName = imageFileName(withId.eventId);
+    const image = jpeg ? { jpeg, ref: this.options.images.refOf(deviceId, imageName) } : undefined;
+    const { draft, refersToImage } = notificationToDraft(withId, image, this.options.lanes?.(deviceId));
+    // Validate first: a refused event stores nothing, and every reason is a 4xx, not a failed file write.
+    sink.check(deviceId, draft);
+    if (jpeg && refersToImage) await this.options.images.save(deviceId, imageName, jpeg);
     const { eventId, kind } = await sink.submit(deviceId, draft, { priority: notification.priority });
     return { eventId, kind };
   }
