@@ -14,6 +14,7 @@ import { installRequestLimits } from './auth/request-limits';
 import { IngestService } from './ingest/ingest.service';
 import { ReplicaMembership } from './ingest/replica-membership.service';
 import type { HubConfig } from './platform/config/hub-config';
+import { parseTrustProxy } from './platform/config/trust-proxy';
 import type { Database } from './platform/database/database';
 import { openDatabase } from './platform/database/open-database';
 import { createLogger, type Logger } from './platform/logging/logger';
@@ -53,6 +54,9 @@ export async function startHub(config: HubConfig, logger: Logger = createLogger(
     );
     app.useLogger(app.get(NestPinoLogger));
     app.enableShutdownHooks();
+    // Behind a reverse proxy, req.ip (audit records, per-address limits) is the client's from X-Forwarded-For.
+    const trustProxy = parseTrustProxy(config.TRUST_PROXY);
+    if (trustProxy) app.set('trust proxy', trustProxy);
     installRequestLimits(app, config);
     app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
     const origins = config.CORS_ORIGINS.split(',')

@@ -1,7 +1,11 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { WsException } from '@nestjs/websockets';
 import type { Role, SessionUser } from '@citywatch/protocol';
+import { HUB_CONFIG } from '../platform/config/config.tokens';
+import type { HubConfig } from '../platform/config/hub-config';
+import { clientAddressOf, parseTrustProxy, type TrustProxy } from '../platform/config/trust-proxy';
 import { declaredAccess } from './auth.guard';
 import { AuthService } from './auth.service';
 
@@ -12,7 +16,12 @@ export interface SocketSession {
 }
 
 interface HandshakeSocket {
-  handshake: { auth?: Record<string, unknown>; headers: Record<string, string | string[] | undefined> };
+  handshake: {
+    auth?: Record<string, unknown>;
+    headers: Record<string, string | string[] | undefined>;
+    address: string;
+  };
+  request: IncomingMessage;
   data: Partial<SocketSession> & Record<string, unknown>;
   join(rooms: string | string[]): unknown;
 }
@@ -38,7 +47,14 @@ export const departmentRoom = (departmentId: string): string => `department:${de
  */
 @Injectable()
 export class SocketAuthenticator {
-  constructor(private readonly auth: AuthService) {}
+  private readonly trustProxy: TrustProxy | undefined;
+
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(HUB_CONFIG) config: HubConfig,
+  ) {
+    this.trustProxy = parseTrustProxy(config.TRUST_PROXY);
+  }
 
   middleware(): (socket: HandshakeSocket, next: (error?: Error) => void) => void {
     return (socket, next) => {
@@ -50,6 +66,8 @@ export class SocketAuthenticator {
   }
 
   async admit(socket: HandshakeSocket): Promise<SocketSession> {
+    // handshake.address is where the socket's audited actions come from: behind a trusted proxy, the client.
+    if (this.trustProxy) socket.handshake.address = clientAddressOf(socket.request, this.trustProxy);
     const fromAuth = socket.handshake.auth?.token;
     const header = socket.handshake.headers.authorization;
     const headerToken = /^Bearer\s+(\S+)$/i.exec((Array.isArray(header) ? header[0] : header) ?? '')?.[1];

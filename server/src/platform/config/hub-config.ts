@@ -3,6 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { parseTrustProxy, TrustProxyError } from './trust-proxy';
 
 const Port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description });
@@ -142,6 +143,12 @@ export const HubEnvironment = Type.Object({
     description: 'built console to serve (default: console/dist beside the hub)',
   }),
   CORS_ORIGINS: Type.String({ default: '', description: 'comma-separated origins allowed to call the API' }),
+  TRUST_PROXY: Type.String({
+    default: '',
+    maxLength: 2000,
+    description:
+      "reverse proxies whose X-Forwarded-For the hub believes, for audit addresses and per-address limits: a hop count (1 = the nearest proxy) or a comma-separated list of proxy addresses and CIDR ranges (or loopback, linklocal, uniquelocal); unset = none, the client is the connection's peer",
+  }),
   REDIS_URL: Url(['redis', 'rediss'], 'Redis URL; enables the socket.io Redis adapter for several replicas'),
   REDIS_CHANNEL_PREFIX: Type.String({
     default: 'citywatch',
@@ -401,6 +408,12 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     throw new ConfigError([
       `REPLICA_TIMEOUT_S=${settings.REPLICA_TIMEOUT_S}: must be at least twice REPLICA_HEARTBEAT_S (${settings.REPLICA_HEARTBEAT_S}), or a live replica could be taken for dead`,
     ]);
+  }
+  try {
+    parseTrustProxy(settings.TRUST_PROXY);
+  } catch (error) {
+    if (!(error instanceof TrustProxyError)) throw error;
+    throw new ConfigError([`TRUST_PROXY=${JSON.stringify(settings.TRUST_PROXY)}: ${error.message}`]);
   }
   return {
     ...settings,
