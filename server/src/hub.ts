@@ -6,7 +6,6 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { Logger as NestPinoLogger } from 'nestjs-pino';
 import { TopicScheme } from '@citywatch/protocol';
 import { AppModule } from './app.module';
 import { BrokerAccessHolder, DeviceAccessPolicy } from './auth/device-access.policy';
@@ -18,6 +17,7 @@ import { parseTrustProxy } from './platform/config/trust-proxy';
 import type { Database } from './platform/database/database';
 import { openDatabase } from './platform/database/open-database';
 import { createLogger, type Logger } from './platform/logging/logger';
+import { NestLogger } from './platform/logging/nest-logger';
 import { HubMetrics } from './platform/metrics/metrics';
 import type { BrokerLink } from './platform/mqtt/broker-link';
 import { EmbeddedBrokerLink, type BrokerAccessPolicy } from './platform/mqtt/embedded-broker-link';
@@ -52,7 +52,7 @@ export async function startHub(config: HubConfig, logger: Logger = createLogger(
       AppModule.forRoot({ config, logger, database, broker, metrics }),
       { bufferLogs: true, abortOnError: false, bodyParser: false },
     );
-    app.useLogger(app.get(NestPinoLogger));
+    app.useLogger(app.get(NestLogger));
     app.enableShutdownHooks();
     // Behind a reverse proxy, req.ip (audit records, per-address limits) is the client's from X-Forwarded-For.
     const trustProxy = parseTrustProxy(config.TRUST_PROXY);
