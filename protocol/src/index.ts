@@ -13,3 +13,4 @@ export * from './api/alerts';
 export * from './api/checkpoints';
 export * from './api/faces';
 export * from './api/devices';
+export * from './api/commands';

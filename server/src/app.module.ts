@@ -3,6 +3,7 @@ import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CheckpointsModule } from './checkpoints/checkpoints.module';
+import { CommandsModule } from './commands/commands.module';
 import { DevicesModule } from './devices/devices.module';
 import { FacesModule } from './faces/faces.module';
 import { HealthModule } from './health/health.module';
@@ -22,6 +23,7 @@ export class AppModule {
         AuthModule,
         DevicesModule,
         IngestModule,
+        CommandsModule,
         CheckpointsModule,
         FacesModule,
         AlertsModule,

@@ -11,7 +11,10 @@ export type DeadLetterReason =
   | 'unknown_topic'
   | 'unknown_device'
   | 'not_allowed'
-  | 'storage_refused';
+  | 'storage_refused'
+  // A command reply the commands module cannot match: no command with its requestId, or another device's.
+  | 'unknown_request'
+  | 'wrong_device';
 
 export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'oversize',
@@ -23,6 +26,8 @@ export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = [
   'unknown_device',
   'not_allowed',
   'storage_refused',
+  'unknown_request',
+  'wrong_device',
 ];
 
 export interface DeadLetter {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CommandsModule } from '../commands/commands.module';
 import { DevicesModule } from '../devices/devices.module';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { DeadLettersController } from './dead-letters.controller';
@@ -8,7 +9,7 @@ import { ReplicaMembership } from './replica-membership.service';
 import { ReplicaRepository } from './replica.repository';
 
 @Module({
-  imports: [DevicesModule],
+  imports: [DevicesModule, CommandsModule],
   controllers: [DeadLettersController],
   providers: [IngestService, EventRepository, DeadLetterRepository, ReplicaMembership, ReplicaRepository],
   exports: [IngestService, ReplicaMembership],

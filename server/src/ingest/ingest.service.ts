@@ -4,12 +4,14 @@ import {
   TopicScheme,
   decodeMessage,
   messageKindOf,
+  type CommandReplyPayload,
   type FaceEventPayload,
   type IncidentEventPayload,
   type MessageKind,
   type PassageEventPayload,
   type ParsedTopic,
 } from '@citywatch/protocol';
+import { CommandsService } from '../commands/commands.service';
 import { HubEvents } from '../common/hub-events';
 import { StoredEventProcessors, type StoredEventKinds } from '../common/stored-event-processors';
 import { DevicesService } from '../devices/devices.service';
@@ -55,6 +57,7 @@ export class IngestService implements OnModuleDestroy {
     private readonly hubEvents: HubEvents,
     private readonly processors: StoredEventProcessors,
     private readonly metrics: HubMetrics,
+    private readonly commands: CommandsService,
     @Inject(HUB_CONFIG) config: HubConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -159,8 +162,9 @@ export class IngestService implements OnModuleDestroy {
         return { admitted: committed, committed };
       }
       case 'command-reply':
+        return this.commands.acceptReply(value as CommandReplyPayload, receivedAt);
       case 'command':
-        // Replies are matched by the commands module (a later issue); until then they are only counted.
+        // Never reached: classify dead-letters commands published by devices.
         return DONE;
     }
   }
