@@ -10,9 +10,10 @@
  *   <!-- example: registry-import -->         a RegistryImport body
  *   <!-- example: live-passage -->            a LivePassage (socket.io passage:new)
  *   <!-- example: device-status-change -->    a DeviceStatusChange (socket.io device:status)
- * Every mosquitto_pub in a ```sh block goes, as written (with $NOW filled in), through the topic parser and the
- * decoder; it must sign in as the device it speaks for, with the secret the registry import gives it, and be
- * accepted unless the block is marked <!-- shell: rejected REASON -->.
+ * Every mosquitto_pub in a ```sh block goes, as written (with $NOW and $LATER filled in), through the topic parser
+ * and the decoder; it must sign in as the device it speaks for, with the secret the registry import gives it, and be
+ * accepted unless the block is marked <!-- shell: rejected REASON -->. Commands are published by the hub's side:
+ * on an outside broker (port 1883) with the hub's login (`-u citywatch-hub -P "$MQTT_PASSWORD"`).
  * The socket.io tables after <!-- socket-events: server|client --> must list exactly the events of the types.
  */
 import { readFileSync } from 'node:fs';
@@ -219,6 +220,10 @@ describe('docs/protocol.md', () => {
 
   describe('mosquitto examples', () => {
     const SHELL_NOW = '2026-11-27T00:15:30Z';
+    /** `$LATER` in the examples: a minute after `$NOW` (`date -u -d '+1 minute' ...`). */
+    const SHELL_LATER = '2026-11-27T00:16:30Z';
+    /** The hub's own login at an outside broker (MQTT_USERNAME / MQTT_PASSWORD), as docs/operations.md sets it up. */
+    const HUB_LOGIN = /^mosquitto_(pub|sub) -h localhost -p 1883 -u citywatch-hub -P "\$MQTT_PASSWORD" /;
     const scheme = new TopicScheme(DEFAULT_TOPIC_ROOT);
     const secrets = new Map(
       (
@@ -235,11 +240,11 @@ describe('docs/protocol.md', () => {
           .map((line) => ({ line, block })),
       );
 
-    it('exist for a passage, a status, a heartbeat, a face, an incident and a command reply', () => {
+    it('exist for a passage, a status, a heartbeat, a face, an incident, a command and a command reply', () => {
       const kinds = commands
         .filter(({ line }) => line.startsWith('mosquitto_pub '))
         .map(({ line }) => messageKindOf(scheme.parse(/-t '([^']+)'/.exec(line)![1])));
-      for (const kind of ['passage', 'status', 'heartbeat', 'face', 'incident', 'command-reply'] as const) {
+      for (const kind of ['passage', 'status', 'heartbeat', 'face', 'incident', 'command', 'command-reply'] as const) {
         expect(kinds).toContain(kind);
       }
     });
@@ -247,24 +252,41 @@ describe('docs/protocol.md', () => {
     it.each(commands.map(({ line, block }) => [line.slice(0, 100), line, block] as const))(
       '%s...',
       (_name, line, block) => {
-        // Every client signs in as a registered device, with the secret the import gave it.
-        const login = /^mosquitto_(pub|sub) -h localhost -p 11883 -u ([0-9]{20}) -P (\S+) /.exec(line);
-        expect(login).not.toBeNull();
-        const [, tool, username, password] = login!;
-        expect(secrets.get(username)).toBe(password);
         const topic = /-t '([^']+)'/.exec(line)?.[1];
         expect(topic).toBeDefined();
-        if (tool === 'sub') {
-          // A device listens for its own commands, nothing else.
-          expect(topic).toBe(scheme.deviceCommandSubscription(username));
-          return;
+        const hub = HUB_LOGIN.exec(line);
+        if (hub) {
+          // The hub's side: it publishes commands and listens for replies.
+          if (hub[1] === 'sub') {
+            expect(scheme.parse(topic!.replace(/\/\+$/, '/x')).channel).toBe('command-reply');
+            return;
+          }
+          expect(scheme.parse(topic!).channel).toBe('command');
+        } else {
+          // Every other client signs in as a registered device (on the embedded broker or an outside one), with
+          // the secret the import gave it.
+          const login = /^mosquitto_(pub|sub) -h localhost -p (?:11883|1883) -u ([0-9]{20}) -P (\S+) /.exec(line);
+          expect(login).not.toBeNull();
+          const [, tool, username, password] = login!;
+          expect(secrets.get(username)).toBe(password);
+          if (tool === 'sub') {
+            // A device listens for its own commands, nothing else.
+            expect(topic).toBe(scheme.deviceCommandSubscription(username));
+            return;
+          }
+          const own = scheme.parse(topic!);
+          expect(own.deviceId).toBe(username);
+          // Only the hub sends commands.
+          expect(own.channel).not.toBe('command');
         }
         const parsed = scheme.parse(topic!);
-        expect(parsed.deviceId).toBe(username);
         const policy = TOPIC_POLICY[parsed.channel];
         expect(line).toContain(` -q ${policy.qos} `);
         expect(/ -r /.test(line)).toBe(policy.retain);
-        const payload = /-m '(.*)'$/.exec(line)?.[1]?.replaceAll(`'"$NOW"'`, SHELL_NOW);
+        const payload = /-m '(.*)'$/
+          .exec(line)?.[1]
+          ?.replaceAll(`'"$NOW"'`, SHELL_NOW)
+          .replaceAll(`'"$LATER"'`, SHELL_LATER);
         expect(payload).toBeDefined();
         expect(payload).not.toContain("'");
         const result = decodeMessage(messageKindOf(parsed), payload!, {
