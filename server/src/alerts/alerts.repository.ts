@@ -427,8 +427,8 @@ export class AlertsRepository {
     return result.rows;
   }
 
-  async upsertDepartment(body: DepartmentBody): Promise<Department> {
-    const result = await this.database.query<Department>(
+  async upsertDepartment(body: DepartmentBody, tx: Queryable = this.database): Promise<Department> {
+    const result = await tx.query<Department>(
       `INSERT INTO departments (id, name, active) VALUES ($1, $2, $3)
        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, active = EXCLUDED.active, updated_at = now()
        RETURNING id, name, active`,

@@ -236,6 +236,11 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
           details: { reason, fromSeverity: row.from_severity, toSeverity: row.severity, level: row.escalation_level },
         }));
         await this.repository.insertChanges(tx, changeRows);
+        // Audited in the same transaction: an escalation whose record cannot be written does not happen
+        // (the next sweep tries again).
+        for (const change of changeRows) {
+          await this.record(null, 'alerts.escalate', change.alertId, change.details, '', 'success', tx);
+        }
         return changeRows.map((change, i) => this.toChange(change, rows[i]!.row, rows[i]!.row.department_id, [], now));
       },
       committed: (result) => this.announce(result),
@@ -245,7 +250,6 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
         { alertId: change.alert.id, deviceId: change.alert.deviceId, ...change.details },
         'alert escalated',
       );
-      await this.record(null, 'alerts.escalate', change.alert.id, change.details, '', 'success');
     }
     return changes.map((change) => change.alert);
   }
@@ -294,10 +298,13 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
     return this.repository.listDepartments();
   }
 
-  async saveDepartment(body: DepartmentBody, context: OperationContext): Promise<Department> {
-    const department = await this.repository.upsertDepartment(body);
-    await this.record(context.actor, 'alerts.department.save', `department:${body.id}`, { ...body }, context.ip ?? '');
-    return department;
+  saveDepartment(body: DepartmentBody, context: OperationContext): Promise<Department> {
+    return this.repository.database.transaction(async (tx) => {
+      const department = await this.repository.upsertDepartment(body, tx);
+      const target = `department:${body.id}`;
+      await this.record(context.actor, 'alerts.department.save', target, { ...body }, context.ip ?? '', 'success', tx);
+      return department;
+    });
   }
 
   departmentMembers(id: string): ReturnType<AlertsRepository['departmentMembers']> {
@@ -522,6 +529,8 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
             details,
           };
           await this.repository.insertChanges(tx, [changeRow]);
+          // The audit record commits with the change, or neither does (the action fails).
+          await this.record(actor, auditAction, alertId, { ...details, state: updated.state }, ip, 'success', tx);
           return this.toChange(changeRow, updated, row!.department_id, [], now);
         },
         committed: (result) => this.announce([result]),
@@ -530,7 +539,6 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
         { alertId, deviceId: change.alert.deviceId, action, actor: actor?.username, state: change.alert.state },
         'alert changed',
       );
-      await this.record(actor, auditAction, alertId, { ...change.details, state: change.alert.state }, ip);
       return change.alert;
     } catch (error) {
       const refusal =
@@ -544,6 +552,7 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
               })
             : undefined;
       if (!refusal) throw error;
+      // A refusal changed nothing; its record is written on its own, and if that fails, so does the answer.
       if (refusal.refusal.status !== 401) {
         await this.record(actor, auditAction, alertId, { refused: refusal.refusal.code }, ip, 'failure');
       }
@@ -574,6 +583,7 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
     for (const change of changes) this.events.emit('alert.changed', change);
   }
 
+  /** Writes an audit record (in `tx` when given); a record that cannot be written fails the action. */
   private async record(
     actor: Actor | null | undefined,
     action: string,
@@ -581,20 +591,20 @@ export class AlertsService implements AlertRaiser, OnModuleInit, OnModuleDestroy
     details: Record<string, unknown>,
     ip: string,
     outcome: 'success' | 'failure' = 'success',
+    tx?: Queryable,
   ): Promise<void> {
     if (!this.audit) return;
-    try {
-      await this.audit.record({
+    await this.audit.record(
+      {
         actor: actor ? { id: actor.id, username: actor.username } : null,
         action,
         target: alertId.startsWith('department:') ? alertId : `alert:${alertId}`,
         details,
         ip,
         outcome,
-      });
-    } catch (error) {
-      this.logger.error({ err: error, alertId, action }, 'audit record failed');
-    }
+      },
+      tx,
+    );
   }
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuditEntry } from '../common/audit-log';
 import type { AuditQuery, AuditRecord } from '@citywatch/protocol';
-import { DATABASE, type Database } from '../platform/database/database';
+import { DATABASE, type Database, type Queryable } from '../platform/database/database';
 
 interface AuditRow {
   id: string;
@@ -20,8 +20,9 @@ interface AuditRow {
 export class AuditRepository {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
-  async insert(entry: AuditEntry, at: Date): Promise<void> {
-    await this.database.query(
+  /** Inserts one record, in the caller's transaction when given one. */
+  async insert(entry: AuditEntry, at: Date, tx: Queryable = this.database): Promise<void> {
+    await tx.query(
       `INSERT INTO audit_log (at, actor_id, actor_username, action, target, details, ip, outcome)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
@@ -53,10 +54,11 @@ export class AuditRepository {
     if (query.outcome) where((p) => `outcome = ${p}`, query.outcome);
     if (query.before) where((p) => `id < ${p}::bigint`, query.before);
     params.push(query.limit);
+    // Ordered by the column: a plain "id" would be the text alias of the select list, where "9" > "10".
     const result = await this.database.query<AuditRow>(
       `SELECT id::text AS id, at, actor_id, actor_username, action, target, details, ip, outcome FROM audit_log
        ${conditions.length ? 'WHERE ' + conditions.join(' AND ') : ''}
-       ORDER BY id DESC LIMIT $${params.length}`,
+       ORDER BY audit_log.id DESC LIMIT $${params.length}`,
       params,
     );
     return result.rows.map((row) => ({

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { stringify } from 'csv-stringify/sync';
 import type { AuditPage, AuditQuery, AuditRecord, SessionUser } from '@citywatch/protocol';
 import type { AuditEntry, AuditLog } from '../common/audit-log';
+import type { Queryable } from '../platform/database/database';
 import { LOGGER } from '../platform/logging/logging.tokens';
 import type { Logger } from '../platform/logging/logger';
 import { AuditRepository } from './audit.repository';
@@ -21,9 +22,9 @@ export class AuditService implements AuditLog {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async record(entry: AuditEntry): Promise<void> {
+  async record(entry: AuditEntry, tx?: Queryable): Promise<void> {
     try {
-      await this.repository.insert(entry, new Date());
+      await this.repository.insert(entry, new Date(), tx);
     } catch (error) {
       this.logger.error({ err: error, action: entry.action, target: entry.target }, 'audit record not written');
       throw error;

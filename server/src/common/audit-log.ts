@@ -1,4 +1,5 @@
 import type { SessionUser } from '@citywatch/protocol';
+import type { Queryable } from '../platform/database/database';
 
 /** One audited action: who, when, from where, what (the filter or the object). */
 export interface AuditEntry {
@@ -17,9 +18,13 @@ export interface AuditEntry {
   outcome?: 'success' | 'failure';
 }
 
-/** The append-only audit log. Provided globally by the auth module. */
+/**
+ * The append-only audit log. Provided globally by the audit module. A record that cannot be written fails
+ * the action: `record` rejects, and the caller must let that reach the caller of the action. Pass the
+ * action's transaction as `tx` where there is one, so the record and the change commit or fail together.
+ */
 export interface AuditLog {
-  record(entry: AuditEntry): Promise<void>;
+  record(entry: AuditEntry, tx?: Queryable): Promise<void>;
 }
 
 export const AUDIT_LOG = Symbol('AUDIT_LOG');
