@@ -53,9 +53,11 @@ type AlertSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<str
 
 /** Roles that see every alert; each has its own room. */
 const ALL_SEEING_ROLES: Role[] = ['admin', 'operator', 'viewer', 'traffic_police'];
-const roleRoom = (role: Role) => `alerts:role:${role}`;
-const departmentRoom = (id: string) => `alerts:department:${id}`;
-const areaRoom = (area: string) => `alerts:area:${area}`;
+/** Every alert room's name starts with this. */
+const ALERT_ROOM_PREFIX = 'alerts:';
+const roleRoom = (role: Role) => `${ALERT_ROOM_PREFIX}role:${role}`;
+const departmentRoom = (id: string) => `${ALERT_ROOM_PREFIX}department:${id}`;
+const areaRoom = (area: string) => `${ALERT_ROOM_PREFIX}area:${area}`;
 /** Seqs remembered for one socket before its first sync, at most (past it the socket may see repeats). */
 const RECORD_LIMIT = 50_000;
 const WORKERS: Role[] = ['admin', 'operator', 'traffic_police', 'department_member'];
@@ -155,9 +157,15 @@ export class AlertsGateway implements OnGatewayInit, OnGatewayConnection, OnModu
     const { lastSeq, areas } = parseSync(request);
     const data = socket.data;
     const visibility = visibilityOf(data.user);
-    if (areas && visibility.all) {
-      for (const room of this.homeRooms(data.user)) await socket.leave(room);
-      await socket.join(areas.map(areaRoom));
+    if (visibility.all) {
+      // Each sync sets the rooms anew (a console may sync again with other areas, or none; an empty list, as
+      // in the catch-up, means every area): join the wanted rooms first, then leave the alert rooms of the
+      // previous sync, so no change falls between the two.
+      const wanted = areas && areas.length > 0 ? areas.map(areaRoom) : this.homeRooms(data.user);
+      await socket.join(wanted);
+      for (const room of [...socket.rooms]) {
+        if (room.startsWith(ALERT_ROOM_PREFIX) && !wanted.includes(room)) await socket.leave(room);
+      }
     }
     const recorder = data.alertsBeforeSync ?? new Set<number>();
     data.alertsBeforeSync = null;
