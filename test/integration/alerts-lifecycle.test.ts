@@ -14,6 +14,7 @@ import {
   type AlertState,
   type AlertStats,
   type AlertTrailEntry,
+  type Department,
 } from '@citywatch/protocol';
 import { randomUUID } from 'node:crypto';
 import { AlertClock } from '../../server/src/alerts/alert-clock';
@@ -499,32 +500,347 @@ describe.each(BACKENDS)('alert lifecycle on $name', (backend) => {
     expect((await api(hub.httpUrl, viewer, 'GET', '/api/alerts/hourly?from=2026-01-01T00:00:00Z')).status).toBe(400);
   });
 
-  it('counts per department and period: by type and severity, claim and resolve times, overdue, false alarms per rule', async () => {
-    const response = await api<AlertStats>(hub.httpUrl, viewer, 'GET', '/api/alerts/stats?period=day');
-    expect(response.status).toBe(200);
-    const stats = response.body;
-    expect(stats.timeZone).toBe('Asia/Shanghai');
-    const total = stats.departments.reduce((sum, row) => sum + row.total, 0);
-    expect(total).toBeGreaterThan(30);
-    const water = stats.departments.find((row) => row.departmentId === 'water');
-    expect(water?.timeToClaim.count).toBeGreaterThan(0);
-    expect(water?.timeToClaim.median).not.toBeNull();
-    expect(water?.timeToResolve.p90).not.toBeNull();
-    for (const row of stats.departments) {
-      expect(Object.values(row.byType).reduce((a, b) => a + (b ?? 0), 0)).toBe(row.total);
-      expect(Object.values(row.bySeverity).reduce((a, b) => a + (b ?? 0), 0)).toBe(row.total);
+  it('counts per department and period on a controlled clock: exact counts, claim and resolve times, overdue, false alarms per rule, periods in the stats time zone', async () => {
+    const clock = hub.hub.app.get(AlertClock);
+    let now = Date.parse('2025-03-03T01:00:00.000Z');
+    const spy = vi.spyOn(clock, 'now').mockImplementation(() => new Date(now));
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const tag = randomUUID().slice(0, 8);
+    const desk = `stats_${tag}`;
+    const rule = (n: number) => `stats.${tag}.r${n}`;
+    const context = { actor: operatorA.user };
+    const saved = await api(hub.httpUrl, admin, 'PUT', `/api/departments/${desk}`, {
+      id: desk,
+      name: 'Statistics desk',
+      active: true,
+    });
+    expect(saved.status).toBe(200);
+
+    /** One alert's life: raised at `raisedAt`; the rest in seconds after it. */
+    interface Life {
+      type: AlertRecord['type'];
+      severity: AlertRecord['severity'];
+      rule: number;
+      raisedAt: string;
+      claimAfter?: number;
+      deadlineAfter?: number | string;
+      resolveAfter?: number;
+      falseAlarmAfter?: number;
     }
-    const speeding = stats.rules.find((rule) => rule.ruleId === 'speeding.default');
-    expect(speeding?.falseAlarms).toBeGreaterThan(0);
-    expect(speeding?.falseAlarmRate).toBeGreaterThan(0);
-    for (const period of ['week', 'month']) {
-      const other = await api<AlertStats>(hub.httpUrl, admin, 'GET', `/api/alerts/stats?period=${period}`);
-      expect(other.body.departments.reduce((sum, row) => sum + row.total, 0)).toBe(total);
+    const live = async (life: Life) => {
+      now = Date.parse(life.raisedAt);
+      const raisedAt = now;
+      const alert = await alerts.raise(
+        raiseInput({ type: life.type, severity: life.severity, ruleId: rule(life.rule) }),
+      );
+      expect(alert.firstSeenAt).toBe(life.raisedAt);
+      if (life.claimAfter !== undefined) {
+        now = raisedAt + life.claimAfter * 1000;
+        await alerts.claim(alert.id, context);
+      }
+      if (life.deadlineAfter !== undefined) {
+        now += 5_000;
+        const deadline =
+          typeof life.deadlineAfter === 'string' ? life.deadlineAfter : iso(raisedAt + life.deadlineAfter * 1000);
+        await alerts.assign(alert.id, { departmentId: desk, deadline }, context);
+      }
+      if (life.resolveAfter !== undefined) {
+        now = raisedAt + life.resolveAfter * 1000;
+        await alerts.resolve(alert.id, { resolution: 'done' }, context);
+      }
+      if (life.falseAlarmAfter !== undefined) {
+        now = raisedAt + life.falseAlarmAfter * 1000;
+        await alerts.falseAlarm(alert.id, { reason: 'not real' }, context);
+      }
+    };
+    // Monday 3 March 2025 in Shanghai (UTC+8): 16:00 UTC on the 2nd to 16:00 UTC on the 3rd.
+    const hour = (h: number) => iso(Date.parse('2025-03-03T01:00:00.000Z') + h * 3_600_000);
+    try {
+      // Handed to the desk. Claimed after 10, 20, 30, 40, 100, 200 and 50 s; resolved after 600, 1200, 1800 and
+      // 3600 s; past the deadline: the 2nd and 4th (resolved late), the 5th (false alarm late), the 6th (still open).
+      await live({
+        type: 'speeding',
+        severity: 'major',
+        rule: 1,
+        raisedAt: hour(0),
+        claimAfter: 10,
+        deadlineAfter: 3600,
+        resolveAfter: 600,
+      });
+      await live({
+        type: 'speeding',
+        severity: 'minor',
+        rule: 1,
+        raisedAt: hour(1),
+        claimAfter: 20,
+        deadlineAfter: 1000,
+        resolveAfter: 1200,
+      });
+      await live({
+        type: 'hotlist_vehicle',
+        severity: 'critical',
+        rule: 2,
+        raisedAt: hour(2),
+        claimAfter: 30,
+        deadlineAfter: 7200,
+        resolveAfter: 1800,
+      });
+      await live({
+        type: 'hotlist_vehicle',
+        severity: 'major',
+        rule: 2,
+        raisedAt: hour(3),
+        claimAfter: 40,
+        deadlineAfter: 1800,
+        resolveAfter: 3600,
+      });
+      await live({
+        type: 'urban_incident',
+        severity: 'minor',
+        rule: 1,
+        raisedAt: hour(4),
+        claimAfter: 100,
+        deadlineAfter: 600,
+        falseAlarmAfter: 900,
+      });
+      await live({
+        type: 'speeding',
+        severity: 'minor',
+        rule: 1,
+        raisedAt: hour(5),
+        claimAfter: 200,
+        deadlineAfter: 300,
+      });
+      await live({
+        type: 'speeding',
+        severity: 'minor',
+        rule: 3,
+        raisedAt: hour(6),
+        claimAfter: 50,
+        deadlineAfter: '2025-04-01T00:00:00.000Z',
+      });
+      // Never handed to a department: one left new, one claimed after 60 s and called a false alarm.
+      await live({ type: 'speeding', severity: 'info', rule: 1, raisedAt: hour(7) });
+      await live({
+        type: 'cloned_plate',
+        severity: 'major',
+        rule: 3,
+        raisedAt: hour(8),
+        claimAfter: 60,
+        falseAlarmAfter: 120,
+      });
+      // Either side of midnight in Shanghai at the end of February (a month) and of Sunday 2 March (a week).
+      for (const raisedAt of [
+        '2025-02-28T15:59:59.000Z',
+        '2025-02-28T16:00:00.000Z',
+        '2025-03-02T15:59:59.999Z',
+        '2025-03-02T16:00:00.000Z',
+      ]) {
+        await live({ type: 'other', severity: 'info', rule: 4, raisedAt });
+      }
+
+      // Asked a week later: the open alert with a deadline in April is not overdue yet.
+      now = Date.parse('2025-03-10T00:00:00.000Z');
+      const range = 'from=2025-02-20T00:00:00.000Z&to=2025-03-20T00:00:00.000Z';
+      const stats = async (who: SignedIn, query: string) => {
+        const response = await api<AlertStats>(hub.httpUrl, who, 'GET', `/api/alerts/stats?${query}&${range}`);
+        expect(response.status, JSON.stringify(response.body)).toBe(200);
+        expect(response.body.timeZone).toBe('Asia/Shanghai');
+        return response.body;
+      };
+      const none = { median: null, p90: null, count: 0 };
+      const boundary = (periodStart: string, total: number) => ({
+        periodStart,
+        departmentId: null,
+        total,
+        byType: { other: total },
+        bySeverity: { info: total },
+        timeToClaim: none,
+        timeToResolve: none,
+        overdue: 0,
+        falseAlarms: 0,
+      });
+      const deskFigures = {
+        departmentId: desk,
+        total: 7,
+        byType: { speeding: 4, hotlist_vehicle: 2, urban_incident: 1 },
+        bySeverity: { critical: 1, major: 2, minor: 4 },
+        timeToClaim: { median: 40, p90: 140, count: 7 },
+        timeToResolve: { median: 1500, p90: 3060, count: 4 },
+        overdue: 4,
+        falseAlarms: 1,
+      };
+      const unassigned = (periodStart: string, boundaryAlerts: number) => ({
+        periodStart,
+        departmentId: null,
+        total: 2 + boundaryAlerts,
+        byType: { speeding: 1, cloned_plate: 1, other: boundaryAlerts },
+        bySeverity: { info: 1 + boundaryAlerts, major: 1 },
+        timeToClaim: { median: 60, p90: 60, count: 1 },
+        timeToResolve: none,
+        overdue: 0,
+        falseAlarms: 1,
+      });
+      const ruleRow = (periodStart: string, n: number, total: number, falseAlarms: number, rate: number | null) => ({
+        periodStart,
+        ruleId: rule(n),
+        total,
+        falseAlarms,
+        falseAlarmRate: rate,
+      });
+
+      // Days start at 16:00 UTC; the last boundary alert is the first of Monday's.
+      const monday = '2025-03-02T16:00:00.000Z';
+      const days = await stats(viewer, 'period=day');
+      expect(days.departments).toEqual([
+        boundary('2025-02-27T16:00:00.000Z', 1),
+        boundary('2025-02-28T16:00:00.000Z', 1),
+        boundary('2025-03-01T16:00:00.000Z', 1),
+        unassigned(monday, 1),
+        { periodStart: monday, ...deskFigures },
+      ]);
+      expect(days.rules).toEqual([
+        ruleRow('2025-02-27T16:00:00.000Z', 4, 1, 0, null),
+        ruleRow('2025-02-28T16:00:00.000Z', 4, 1, 0, null),
+        ruleRow('2025-03-01T16:00:00.000Z', 4, 1, 0, null),
+        // Rule 1: two resolved, one false alarm, two open; rule 2: two resolved; rule 3: one false alarm, one open.
+        ruleRow(monday, 1, 5, 1, 0.333),
+        ruleRow(monday, 2, 2, 0, 0),
+        ruleRow(monday, 3, 2, 1, 1),
+        ruleRow(monday, 4, 1, 0, null),
+      ]);
+
+      // Weeks start on Monday: Friday to Sunday in one, Monday in the next.
+      const weeks = await stats(admin, 'period=week');
+      expect(weeks.departments).toEqual([
+        boundary('2025-02-23T16:00:00.000Z', 3),
+        unassigned(monday, 1),
+        { periodStart: monday, ...deskFigures },
+      ]);
+      expect(weeks.rules.filter((row) => row.ruleId === rule(4))).toEqual([
+        ruleRow('2025-02-23T16:00:00.000Z', 4, 3, 0, null),
+        ruleRow(monday, 4, 1, 0, null),
+      ]);
+
+      // March starts at 16:00 UTC on 28 February: one boundary alert in February, three in March.
+      const march = '2025-02-28T16:00:00.000Z';
+      const months = await stats(admin, 'period=month');
+      expect(months.departments).toEqual([
+        boundary('2025-01-31T16:00:00.000Z', 1),
+        unassigned(march, 3),
+        { periodStart: march, ...deskFigures },
+      ]);
+      expect(months.rules).toEqual([
+        ruleRow('2025-01-31T16:00:00.000Z', 4, 1, 0, null),
+        ruleRow(march, 1, 5, 1, 0.333),
+        ruleRow(march, 2, 2, 0, 0),
+        ruleRow(march, 3, 2, 1, 1),
+        ruleRow(march, 4, 3, 0, null),
+      ]);
+
+      // One department on request; a member of the desk sees the desk's figures only, whatever it asks for.
+      expect((await stats(admin, `period=day&departmentId=${desk}`)).departments).toEqual([
+        { periodStart: monday, ...deskFigures },
+      ]);
+      const member = await makeUser(hub.httpUrl, admin, 'department_member', desk);
+      const own = await stats(member, 'period=day&departmentId=water');
+      expect(own.departments).toEqual([{ periodStart: monday, ...deskFigures }]);
+      expect(own.rules).toEqual([
+        ruleRow(monday, 1, 4, 1, 0.333),
+        ruleRow(monday, 2, 2, 0, 0),
+        ruleRow(monday, 3, 1, 0, null),
+      ]);
+    } finally {
+      spy.mockRestore();
     }
-    // A department member sees its own department's figures only.
-    const member = await makeUser(hub.httpUrl, admin, 'department_member', 'water');
-    const own = await api<AlertStats>(hub.httpUrl, member, 'GET', '/api/alerts/stats?period=month');
-    expect(own.status, JSON.stringify(own.body)).toBe(200);
-    expect(own.body.departments.every((row) => row.departmentId === 'water')).toBe(true);
+  });
+
+  it('configures departments: admins create, rename and deactivate them (audited), members are listed, an inactive one takes no alerts', async () => {
+    const id = `snow_${randomUUID().slice(0, 8)}`;
+    const put = (who: SignedIn, body: Record<string, unknown>, path = id) =>
+      api<Department>(hub.httpUrl, who, 'PUT', `/api/departments/${path}`, body);
+    const created = await put(admin, { id, name: 'Snow clearing', active: true });
+    expect(created.status).toBe(200);
+    expect(created.body).toEqual({ id, name: 'Snow clearing', active: true });
+    // Only admins configure departments, with a valid body and id.
+    expect((await put(operatorA, { id, name: 'Taken over', active: true })).status).toBe(403);
+    expect((await put(viewer, { id, name: 'Taken over', active: true })).status).toBe(403);
+    expect((await put(admin, { id, name: '', active: true })).status).toBe(400);
+    expect((await put(admin, { id, name: 'Snow', active: 'yes' })).status).toBe(400);
+    expect((await put(admin, { id, name: 'Snow', active: true, budget: 1 })).status).toBe(400);
+    expect((await put(admin, { id: 'Snow Desk', name: 'Snow', active: true }, 'Snow%20Desk')).status).toBe(400);
+    const renamed = await put(admin, { id, name: 'Snow and ice', active: true });
+    expect(renamed.body).toEqual({ id, name: 'Snow and ice', active: true });
+    const listed = await api<Department[]>(hub.httpUrl, viewer, 'GET', '/api/departments');
+    expect(listed.body.filter((department) => department.id === id)).toEqual([
+      { id, name: 'Snow and ice', active: true },
+    ]);
+    expect(listed.body.map((department) => department.id)).toEqual(
+      expect.arrayContaining(['traffic_police', 'urban_management', 'water', 'power']),
+    );
+    const database = hub.hub.app.get<Database>(DATABASE);
+    const audit = await database.query<{ action: string; actor_username: string; outcome: string }>(
+      `SELECT action, actor_username, outcome FROM audit_log WHERE target = $1 ORDER BY id`,
+      [`department:${id}`],
+    );
+    expect(audit.rows.map((row) => [row.action, row.actor_username, row.outcome])).toEqual([
+      ['alerts.department.save', 'admin', 'success'],
+      ['alerts.department.save', 'admin', 'success'],
+    ]);
+
+    // Its members: the users of the department, not those of another, not disabled ones.
+    const [member, police, leaving] = await Promise.all([
+      makeUser(hub.httpUrl, admin, 'department_member', id),
+      makeUser(hub.httpUrl, admin, 'traffic_police', id),
+      makeUser(hub.httpUrl, admin, 'department_member', id),
+    ]);
+    expect((await api(hub.httpUrl, admin, 'PATCH', `/api/users/${leaving.user.id}`, { disabled: true })).status).toBe(
+      200,
+    );
+    const members = await api<{ id: string; username: string; displayName: string; role: string }[]>(
+      hub.httpUrl,
+      operatorA,
+      'GET',
+      `/api/departments/${id}/members`,
+    );
+    expect(members.status).toBe(200);
+    expect(members.body).toEqual(
+      [member, police]
+        .map(({ user }) => ({ id: user.id, username: user.username, displayName: user.displayName, role: user.role }))
+        .sort((a, b) => a.username.localeCompare(b.username)),
+    );
+    const ofWater = await api<{ id: string }[]>(hub.httpUrl, member, 'GET', '/api/departments/water/members');
+    expect(ofWater.body.map((row) => row.id)).toContain(water.user.id);
+    expect(ofWater.body.map((row) => row.id)).not.toContain(member.user.id);
+    expect((await api(hub.httpUrl, viewer, 'GET', `/api/departments/${id}/members`)).status).toBe(403);
+    expect((await api(hub.httpUrl, admin, 'GET', '/api/departments/Not%20An%20Id/members')).status).toBe(400);
+
+    // Inactive, it takes no alerts; the alert stays with whoever holds it. Active again, it does.
+    const alert = await alerts.raise(raiseInput());
+    await alerts.claim(alert.id, { actor: operatorA.user });
+    expect((await put(admin, { id, name: 'Snow and ice', active: false })).body.active).toBe(false);
+    const refused = await post<AlertRefusal>(operatorA, `/api/alerts/${alert.id}/assign`, {
+      departmentId: id,
+      deadline: inAnHour(),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'invalid', message: `no active department ${id}` });
+    expect(await alerts.get(alert.id, admin.user)).toMatchObject({ state: 'claimed', departmentId: null });
+    // Other departments still take alerts meanwhile.
+    const other = await alerts.raise(raiseInput());
+    await alerts.claim(other.id, { actor: operatorA.user });
+    expect(
+      (await post(operatorA, `/api/alerts/${other.id}/assign`, { departmentId: 'water', deadline: inAnHour() })).status,
+    ).toBe(200);
+
+    await put(admin, { id, name: 'Snow and ice', active: true });
+    const assigned = await post(operatorA, `/api/alerts/${alert.id}/assign`, {
+      departmentId: id,
+      deadline: inAnHour(),
+    });
+    expect(assigned.status).toBe(200);
+    expect(assigned.body).toMatchObject({ state: 'assigned', departmentId: id });
+    const resolved = await post(member, `/api/alerts/${alert.id}/resolve`, { resolution: 'road cleared' });
+    expect(resolved.body).toMatchObject({ state: 'resolved', resolution: 'road cleared' });
   });
 });
