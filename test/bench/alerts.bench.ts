@@ -6,11 +6,14 @@
  *   BENCH_BACKEND=embedded npx tsx test/bench/alerts.bench.ts      (PGlite + aedes instead of PostgreSQL + Mosquitto)
  *
  * Starts the built hub as a child process (default: the machine's PostgreSQL 15 and Mosquitto, a database and
- * topic root of its own), registers 1,000 cameras, connects 50 socket.io consoles (signed in, synced), then
- * publishes urban-management incidents at 1,000/s over MQTT (QoS 1). Every stored incident raises an alert
- * (or repeats the open one for its camera and kind); the hub pushes each change to all 50 consoles. For every
+ * topic root of its own), registers the cameras, connects 50 socket.io consoles (signed in, synced), then
+ * publishes urban-management incidents at 1,000/s over MQTT (QoS 1). An incident's alert is deduplicated by
+ * camera and kind, so the bench registers enough cameras that no (camera, kind) pair comes twice in a run:
+ * every incident, in the warm-up and in the measured window, raises a NEW alert (BENCH_CAMERAS=1000 instead
+ * measures repeats folded into alerts already open). The hub pushes each change to all 50 consoles. For every
  * incident and every console, latency = receipt of the change naming the incident - its publish.
- * Prints progress, then ONE line of JSON: p50/p90/p99/max latency, deliveries, losses, hub CPU and RSS.
+ * Prints progress, how many measured incidents raised a new alert and how many repeated an open one, then ONE
+ * line of JSON: p50/p90/p99/max latency, deliveries, losses, new alerts vs repeats, hub CPU and RSS.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -45,10 +48,18 @@ const now = () => performance.timeOrigin + performance.now();
 const RATE = Number(process.env.BENCH_RATE ?? 1_000);
 const WARMUP_S = QUICK ? 2 : 5;
 const MEASURE_S = QUICK ? 10 : 45;
-const CAMERAS = 1_000;
 const TICK_MS = 10;
 const TARGET_P99_MS = 100;
 const KINDS = ['illegal_parking', 'street_vending', 'garbage_overflow', 'road_damage', 'crowding'] as const;
+/** Incidents published in the whole run (warm-up and measured window). */
+const INCIDENTS = Math.round((WARMUP_S + MEASURE_S) * RATE);
+/**
+ * Enough cameras that each incident has a (camera, kind) pair of its own, hence a dedupe key no open alert has:
+ * each one raises a new alert (10,000 cameras at 1,000/s, 2,400 quick).
+ */
+const CAMERAS = Number(process.env.BENCH_CAMERAS ?? Math.ceil(INCIDENTS / KINDS.length));
+/** Marks the event ids of incidents published in the measured window. */
+const MEASURED_MARK = 'm';
 const ADMIN_PASSWORD = 'bench-admin-password-1';
 
 type Console = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -130,8 +141,12 @@ interface GroupReport {
   /** (console, measured incident) deliveries in the window. */
   received: number;
   latencies: number[];
+  /** Changes of each kind seen by the group's first console, over the whole run. */
   raised: number;
   repeated: number;
+  /** Measured incidents (seen by the first console) that raised a new alert, and that repeated an open one. */
+  measuredNew: number;
+  measuredRepeats: number;
 }
 
 interface ConsoleGroup {
@@ -174,6 +189,8 @@ async function runConsoleGroup(): Promise<void> {
   };
   let raised = 0;
   let repeated = 0;
+  let measuredNew = 0;
+  let measuredRepeats = 0;
   const sockets: Console[] = [];
   for (let i = 0; i < count; i++) {
     const socket: Console = io(`${httpUrl}${LIVE_NAMESPACE}`, {
@@ -186,6 +203,12 @@ async function runConsoleGroup(): Promise<void> {
       if (i === 0) {
         if (change.kind === 'raised') raised++;
         else if (change.kind === 'repeated') repeated++;
+        // A raise merges the incidents of one key in a batch: the first opened the alert, the others repeat it.
+        change.eventIds.forEach((eventId, index) => {
+          if (!eventId.startsWith('b-') || !eventId.endsWith(`-${MEASURED_MARK}`)) return;
+          if (change.kind === 'raised' && index === 0) measuredNew++;
+          else measuredRepeats++;
+        });
       }
       for (const eventId of change.eventIds) {
         if (!eventId.startsWith('b-')) continue;
@@ -225,6 +248,8 @@ async function runConsoleGroup(): Promise<void> {
         latencies: full ? latencies : [],
         raised,
         repeated,
+        measuredNew,
+        measuredRepeats,
       } satisfies GroupReport);
     },
   );
@@ -279,6 +304,9 @@ async function main(): Promise<void> {
       area: `Area ${i % 8}`,
     }));
     await post(`${hub.httpUrl}/api/registry/import`, { tollgates: [], devices: cameras }, admin.accessToken);
+    console.error(
+      `${CAMERAS} cameras x ${KINDS.length} kinds = ${CAMERAS * KINDS.length} dedupe keys for ${INCIDENTS} incidents`,
+    );
 
     // Consoles run in child processes (as they would on their own machines), so their decoding does not
     // slow the publisher; each works out latency from the publish time carried in the incident's event id.
@@ -307,11 +335,14 @@ async function main(): Promise<void> {
       while (done < total) {
         const due = Math.min(total, Math.round(((performance.now() - start) / 1000) * RATE) + perTick);
         for (; done < due; done++) {
+          // Every camera with the first kind, then every camera with the next: a pair comes again only after
+          // CAMERAS x KINDS incidents (never, with the default number of cameras).
           const camera = cameras[sequence % CAMERAS]!;
           const kind = KINDS[Math.floor(sequence / CAMERAS) % KINDS.length]!;
           sequence++;
-          // The event id carries the publish time (epoch ms, sub-ms precision) for the consoles.
-          const eventId = `b-${now().toFixed(3)}-${sequence}`;
+          // The event id carries the publish time (epoch ms, sub-ms precision) for the consoles, and marks the
+          // measured window.
+          const eventId = `b-${now().toFixed(3)}-${sequence}${measure ? `-${MEASURED_MARK}` : ''}`;
           const payload = encodeMessage('incident', {
             v: 1,
             eventId,
@@ -359,7 +390,16 @@ async function main(): Promise<void> {
     const sorted = Float64Array.from(reports.flatMap((report) => report.latencies)).sort();
     const raisedChanges = reports[0]?.raised ?? 0;
     const repeatedChanges = reports[0]?.repeated ?? 0;
+    const measuredNew = reports[0]?.measuredNew ?? 0;
+    const measuredRepeats = reports[0]?.measuredRepeats ?? 0;
     const round = (value: number) => Math.round(value * 10) / 10;
+    console.error(
+      `measured window: ${measured} incidents published, ${measuredNew} raised a new alert ` +
+        `(${Math.round(measuredNew / publishSeconds)}/s), ${measuredRepeats} repeated an open one`,
+    );
+    if (measuredRepeats > 0 && process.env.BENCH_CAMERAS === undefined) {
+      console.error('warning: some measured incidents repeated open alerts; expected every one to raise a new alert');
+    }
     const result = {
       bench: 'alerts',
       quick: QUICK,
@@ -372,6 +412,12 @@ async function main(): Promise<void> {
       deliveriesExpected: expected,
       deliveriesReceived: got,
       lost: expected - got,
+      cameras: CAMERAS,
+      measuredWindow: {
+        newAlerts: measuredNew,
+        repeats: measuredRepeats,
+        newAlertsPerS: Math.round(measuredNew / publishSeconds),
+      },
       changesSeenByOneConsoleGroup: { raised: raisedChanges, repeated: repeatedChanges },
       latencyMs: {
         p50: round(percentile(sorted, 50)),
