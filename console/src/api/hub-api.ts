@@ -10,10 +10,13 @@ import type {
   AssignAlertBody,
   CheckpointRule,
   CheckpointRuleUpdate,
+  CommandListQuery,
   CreateUserRequest,
   Department,
   DepartmentBody,
   DeviceActivity,
+  DeviceCommandPage,
+  DeviceCommandRecord,
   DeviceEntriesQuery,
   DeviceListQuery,
   DeviceRecord,
@@ -37,6 +40,7 @@ import type {
   PeakHour,
   RegistryImport,
   RegistryImportResult,
+  SendCommandBody,
   SessionUser,
   SpeedBucket,
   StatisticsQuery,
@@ -111,6 +115,15 @@ export function createHubApi(client: RestClient) {
         client.get<DeviceActivity>(`/devices/${id(deviceId)}/events`, { query: q(query) }),
       rotateSecret: (deviceId: string) => client.post<DeviceSecretIssued>(`/devices/${id(deviceId)}/secret`),
       register: (body: RegistryImport) => client.post<RegistryImportResult>('/registry/import', body),
+    },
+    /** Commands to one device (admin): the answer is the command, with its reply once there is one. */
+    commands: {
+      send: (deviceId: string, body: SendCommandBody) =>
+        client.post<DeviceCommandRecord>(`/devices/${id(deviceId)}/commands`, body),
+      list: (deviceId: string, query: Partial<CommandListQuery> = {}) =>
+        client.get<DeviceCommandPage>(`/devices/${id(deviceId)}/commands`, { query: q(query) }),
+      get: (deviceId: string, requestId: string) =>
+        client.get<DeviceCommandRecord>(`/devices/${id(deviceId)}/commands/${id(requestId)}`),
     },
     tollgates: {
       list: () => client.get<TollgateRecord[]>('/tollgates'),

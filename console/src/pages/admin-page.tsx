@@ -2,13 +2,14 @@ import type { CheckpointRule, DeviceRegistration, Role, UserRecord } from '@city
 import { ROLES } from '@citywatch/protocol/api/access';
 import { ALERT_SEVERITIES } from '@citywatch/protocol/api/alerts';
 import { DEVICE_KINDS } from '@citywatch/protocol/device-id';
-import { useState, type FormEvent } from 'react';
+import { Fragment, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { EmptyState } from '../components/empty-state';
 import { useHubApi } from '../context/session-context';
 import { useAsync } from '../hooks/use-async';
 import { errorText } from '../utils/error-text';
 import { formatDateTime } from '../utils/format';
+import { DeviceCommands } from '../views/devices/device-commands';
 
 const TABS = ['users', 'departments', 'devices', 'rules'] as const;
 type Tab = (typeof TABS)[number];
@@ -285,6 +286,7 @@ function Devices() {
   const devices = useAsync(() => api.devices.list(), [api]);
   const action = useAction();
   const [issued, setIssued] = useState<{ deviceId: string; secret: string }[]>([]);
+  const [commandsOf, setCommandsOf] = useState<string>();
   const [form, setForm] = useState({
     id: '',
     name: '',
@@ -402,19 +404,38 @@ function Devices() {
         </thead>
         <tbody>
           {(devices.data ?? []).map((d) => (
-            <tr key={d.id}>
-              <td>
-                {d.name}
-                <div className="muted numeric">{d.id}</div>
-              </td>
-              <td>{t(`deviceKind.${d.kind}`)}</td>
-              <td>{d.area}</td>
-              <td>
-                <button type="button" className="button" onClick={() => void rotate(d.id)}>
-                  {t('admin.devices.rotate')}
-                </button>
-              </td>
-            </tr>
+            <Fragment key={d.id}>
+              <tr>
+                <td>
+                  {d.name}
+                  <div className="muted numeric">{d.id}</div>
+                </td>
+                <td>{t(`deviceKind.${d.kind}`)}</td>
+                <td>{d.area}</td>
+                <td>
+                  <div className="button-row">
+                    <button type="button" className="button" onClick={() => void rotate(d.id)}>
+                      {t('admin.devices.rotate')}
+                    </button>
+                    <button
+                      type="button"
+                      className="button"
+                      aria-expanded={commandsOf === d.id}
+                      onClick={() => setCommandsOf(commandsOf === d.id ? undefined : d.id)}
+                    >
+                      {commandsOf === d.id ? t('admin.commands.close') : t('admin.commands.open')}
+                    </button>
+                  </div>
+                </td>
+              </tr>
+              {commandsOf === d.id ? (
+                <tr>
+                  <td colSpan={4}>
+                    <DeviceCommands device={d} />
+                  </td>
+                </tr>
+              ) : null}
+            </Fragment>
           ))}
         </tbody>
       </table>
