@@ -32,7 +32,9 @@ function rateLimitOf(context: ExecutionContext): RateLimitName | undefined {
 
 /**
  * A general limit on every REST request, plus a tighter named limit on endpoints marked with one of the
- * decorators above. Counted per user when signed in, per address otherwise; in memory, per replica.
+ * decorators above. Counted per user when signed in, per address otherwise; in memory, per replica. The
+ * general limit counts each endpoint on its own; a named limit counts all its endpoints together (60
+ * searches a minute in all, not 60 on each search endpoint).
  */
 export function throttlerOptions(config: HubConfig): ThrottlerModuleOptions {
   const named = (name: RateLimitName, limit: number) => ({
@@ -63,5 +65,10 @@ export class HubThrottlerGuard extends ThrottlerGuard {
   protected override async getTracker(request: Record<string, unknown>): Promise<string> {
     const user = request.user as { id?: string } | undefined;
     return user?.id ? `user:${user.id}` : `ip:${String(request.ip ?? '')}`;
+  }
+
+  /** Named limits share one count across their endpoints; the general one is per endpoint (the default key). */
+  protected override generateKey(context: ExecutionContext, tracker: string, name: string): string {
+    return name === 'default' ? super.generateKey(context, tracker, name) : `${name}:${tracker}`;
   }
 }
