@@ -169,7 +169,7 @@ describe.each(BACKENDS)('device commands on $name', (backend) => {
     expect(list.items.every((item) => item.name !== 'ptz_preset' || item.params.preset === 7)).toBe(true);
   });
 
-  it('answers 202 for an offline device; the command expires', async () => {
+  it('answers 202 for an offline device; the command expires, and a reply after that is kept as late', async () => {
     const sent = await post(hub, offline, { name: 'reboot', params: { delayS: 0 }, timeoutS: 1, expiresInS: 5 });
     expect(sent.status).toBe(202);
     expect(sent.body).toMatchObject({ status: 'pending', ok: null, repliedAt: null });
@@ -178,6 +178,27 @@ describe.each(BACKENDS)('device commands on $name', (backend) => {
       .poll(async () => (await get<DeviceCommandRecord>(hub, path)).status, { timeout: 15_000, interval: 500 })
       .toBe('expired');
     expect(await metric(hub, 'citywatch_commands_expired_total', 'name="reboot"')).toBeGreaterThanOrEqual(1);
+
+    // The device comes back and answers after all: the reply is kept, as late.
+    const topics = new TopicScheme(hub.topicRoot);
+    const device = await mqtt.connectAsync(hub.mqttUrl, {
+      clientId: `late-${offline}`,
+      username: offline,
+      password: deviceSecret(offline),
+    });
+    const late = encodeMessage('command-reply', {
+      v: 1,
+      requestId: sent.body.requestId,
+      deviceId: offline,
+      at: new Date().toISOString(),
+      ok: false,
+      error: `command expired at ${sent.body.expiresAt}`,
+    });
+    await device.publishAsync(topics.commandReply(offline, sent.body.requestId), late, { qos: 1 });
+    await device.endAsync();
+    await expect.poll(async () => (await get<DeviceCommandRecord>(hub, path)).status).toBe('late');
+    expect(await get<DeviceCommandRecord>(hub, path)).toMatchObject({ ok: false, error: /command expired at/ });
+    expect(await metric(hub, 'citywatch_commands_late_replies_total', 'name="reboot"')).toBe(1);
   });
 
   it('dead-letters a reply from another device and a reply to a request never sent; the command stays its own', async () => {
@@ -287,7 +308,7 @@ describe('device commands across two replicas (machine services, shared subscrip
     );
     expect(recordedBy[0]! + recordedBy[1]!).toBe(6);
     // The shared subscription spreads messages over both replicas: some replies reached the other one.
-    expect(recordedBy[1]).toBeGreaterThan(0);
+    expect(recordedBy[1], `replies recorded by each replica: ${recordedBy.join(', ')}`).toBeGreaterThan(0);
     expect(await metric(second, 'citywatch_commands_sent_total', 'name="snapshot"')).toBe(0);
   });
 });
