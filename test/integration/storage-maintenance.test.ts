@@ -59,6 +59,32 @@ describe.each(BACKENDS)('storage maintenance on $name', (backend) => {
     expect(Number(hourly.rows[0]!.vehicles)).toBe(15);
   });
 
+  it('removes commands sent to devices past RETENTION_COMMANDS_DAYS (90 by default), keeps newer ones', async () => {
+    const now = Date.now();
+    const deviceId = estate.laneDevices[0]!;
+    for (const [requestId, ageDays] of [
+      ['retention-old', 120],
+      ['retention-edge', 91],
+      ['retention-recent', 3],
+    ] as const) {
+      const issued = new Date(now - ageDays * DAY);
+      await database.query(
+        `INSERT INTO device_commands (request_id, device_id, name, issued_at, expires_at, status)
+         VALUES ($1, $2, 'snapshot', $3, $4, 'expired')`,
+        [requestId, deviceId, issued.toISOString(), new Date(issued.getTime() + 60_000).toISOString()],
+      );
+    }
+    const report = await hub.hub.app.get(MaintenanceService).runOnce({ force: true });
+    expect(report).not.toBe('skipped');
+    if (report === 'skipped') return;
+    expect(report.errors).toEqual([]);
+    expect(report.retention.device_commands).toBe(2);
+    const left = await database.query<{ request_id: string }>(
+      `SELECT request_id FROM device_commands WHERE request_id LIKE 'retention-%'`,
+    );
+    expect(left.rows.map((row) => row.request_id)).toEqual(['retention-recent']);
+  });
+
   it('runs a round once per interval, whichever replica asks', async () => {
     const maintenance = hub.hub.app.get(MaintenanceService);
     const first = await maintenance.runOnce();

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { DevicesModule } from '../devices/devices.module';
 import { DeadLetterRepository } from '../ingest/dead-letter.repository';
+import { StorageModule } from '../storage/storage.module';
 import { CommandsController } from './commands.controller';
+import { CommandsRetention } from './commands-retention';
 import { CommandsMetrics } from './commands.metrics';
 import { CommandsRepository } from './commands.repository';
 import { CommandsService } from './commands.service';
@@ -12,9 +14,9 @@ import { CommandsService } from './commands.service';
  * (written with its own DeadLetterRepository, so this module does not depend on ingest).
  */
 @Module({
-  imports: [DevicesModule],
+  imports: [DevicesModule, StorageModule],
   controllers: [CommandsController],
-  providers: [CommandsService, CommandsRepository, CommandsMetrics, DeadLetterRepository],
+  providers: [CommandsService, CommandsRepository, CommandsMetrics, CommandsRetention, DeadLetterRepository],
   exports: [CommandsService],
 })
 export class CommandsModule {}

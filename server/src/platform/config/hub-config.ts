@@ -132,6 +132,12 @@ export const HubEnvironment = Type.Object({
     default: 30,
     description: 'days dead letters are kept',
   }),
+  RETENTION_COMMANDS_DAYS: Type.Number({
+    minimum: 1,
+    maximum: 36500,
+    default: 90,
+    description: 'days commands sent to devices, and their replies, are kept',
+  }),
   LIVE_PASSAGES_PER_SECOND: Type.Integer({
     minimum: 1,
     maximum: 100_000,
