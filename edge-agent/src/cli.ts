@@ -4,7 +4,9 @@ import { DEFAULT_TOPIC_ROOT } from '@citywatch/protocol';
 import { agentFromConfig } from './agent/agent-from-config';
 import type { EdgeAgent } from './agent/edge-agent';
 import { ConfigError, loadAgentConfig } from './config/agent-config';
-import { hubToken, importRegistry } from './registry/registry-client';
+import { districtLists, exportDistrictLists } from './registry/district-lists';
+import { registerSimulatedDistrict, type DistrictDescription } from './registry/district-setup';
+import { hubToken } from './registry/registry-client';
 import { countDailyVolumes } from './simulator/daily-volumes';
 import { buildDistrictEstate, districtRegistry } from './simulator/district-estate';
 import { DistrictTrafficModel } from './simulator/district-traffic-model';
@@ -18,7 +20,8 @@ const USAGE = `citywatch-agent <command> [options]
                                    (the environment may add or override: see README)
   simulate [options]               run the Pingfang district simulator as one agent process
       --broker URL                 broker (default $CITYWATCH_BROKER_URL or mqtt://127.0.0.1:11883)
-      --hub URL                    register the estate with this hub first (POST /api/registry/import)
+      --hub URL                    register the estate, the hotlisted plates and the watchlisted
+                                   people with this hub first (see register)
       --token TOKEN                bearer token for the hub (default $CITYWATCH_HUB_TOKEN, or a
                                    sign-in as $ADMIN_USERNAME with $ADMIN_PASSWORD)
       --topic-root ROOT            default $CITYWATCH_TOPIC_ROOT or ${DEFAULT_TOPIC_ROOT}
@@ -31,6 +34,13 @@ const USAGE = `citywatch-agent <command> [options]
       --backlog-rate N             events/s per device after an outage (default 50)
   volumes [--seed S --multiplier N]  print the district's expected daily volumes as JSON
   export-registry                  print the district's RegistryImport JSON (with the devices' secrets)
+  register --hub URL [--token T --seed S --faces DIR|off]
+                                   register the estate, the simulator's hotlisted plates and its
+                                   watchlisted people (with their photos) with a running hub, as
+                                   \`simulate --hub\` does before it starts; safe to repeat
+  export-lists [--seed S --faces DIR|off]
+                                   print those hotlist entries and watchlist people (photos as
+                                   base64 JPEG) as JSON, for a hub this machine cannot reach
 `;
 
 async function main(argv: string[]): Promise<void> {
@@ -45,6 +55,10 @@ async function main(argv: string[]): Promise<void> {
     case 'export-registry':
       process.stdout.write(JSON.stringify(districtRegistry(), null, 2) + '\n');
       return;
+    case 'register':
+      return register(rest);
+    case 'export-lists':
+      return exportLists(rest);
     case undefined:
     case 'help':
     case '--help':
@@ -83,7 +97,7 @@ async function simulate(args: string[]): Promise<void> {
     },
   });
   const logger = createLogger();
-  const { agent, simulator, estate } = await createSimulatedDistrict({
+  const district = await createSimulatedDistrict({
     broker: { url: values.broker ?? process.env.CITYWATCH_BROKER_URL ?? 'mqtt://127.0.0.1:11883' },
     topicRoot: values['topic-root'] ?? process.env.CITYWATCH_TOPIC_ROOT ?? DEFAULT_TOPIC_ROOT,
     dataDir: values['data-dir'] ?? process.env.CITYWATCH_DATA_DIR ?? './data/simulator',
@@ -95,12 +109,13 @@ async function simulate(args: string[]): Promise<void> {
     backlogRatePerS: values['backlog-rate'] !== undefined ? Number(values['backlog-rate']) : undefined,
     logger,
   });
+  const { agent, simulator } = district;
   if (values.hub) {
-    const result = await importRegistry(
+    await registerSimulatedDistrict(
       { hubUrl: values.hub, token: values.token ?? (await hubToken(values.hub, process.env)) },
-      districtRegistry(estate),
+      { ...district, model: simulator.model },
+      logger,
     );
-    logger.info('estate registered with the hub', { tollgates: result.tollgates, devices: result.devices });
   }
   await agent.start();
   const report = setInterval(() => {
@@ -132,6 +147,42 @@ async function volumes(args: string[]): Promise<void> {
     faces,
   });
   process.stdout.write(JSON.stringify(countDailyVolumes(model), null, 2) + '\n');
+}
+
+/** The district of a seed as the hub must know it, without running it: the same lists the simulator would use. */
+async function describeDistrict(seed: string, faces: string | undefined): Promise<DistrictDescription> {
+  const gallery = faces === 'off' ? undefined : await loadFaceGallery(faces);
+  const estate = buildDistrictEstate();
+  return { estate, model: new DistrictTrafficModel(estate, { seed, faces: gallery }), faces: gallery, seed };
+}
+
+async function register(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      hub: { type: 'string' },
+      token: { type: 'string' },
+      seed: { type: 'string' },
+      faces: { type: 'string' },
+    },
+  });
+  if (!values.hub) throw new ConfigError(['register needs --hub URL']);
+  const logger = createLogger();
+  const token = values.token ?? (await hubToken(values.hub, process.env));
+  const result = await registerSimulatedDistrict(
+    { hubUrl: values.hub, token },
+    await describeDistrict(values.seed ?? '1', values.faces),
+    logger,
+  );
+  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  if (result.lists.watchlist.failed.length > 0) process.exitCode = 1;
+}
+
+async function exportLists(args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { seed: { type: 'string' }, faces: { type: 'string' } } });
+  const district = await describeDistrict(values.seed ?? '1', values.faces);
+  const lists = await districtLists(district.model, district.faces, district.seed);
+  process.stdout.write(JSON.stringify(exportDistrictLists(lists), null, 2) + '\n');
 }
 
 function positive(text: string | undefined, fallback: number, name: string): number {

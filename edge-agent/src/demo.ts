@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { DEFAULT_TOPIC_ROOT } from '@citywatch/protocol';
-import { hubToken, importRegistry, waitForHub } from './registry/registry-client';
-import { districtRegistry } from './simulator/district-estate';
+import { registerSimulatedDistrict } from './registry/district-setup';
+import { hubToken, waitForHub } from './registry/registry-client';
 import { createSimulatedDistrict } from './simulator/simulated-district-agent';
 import { createLogger } from './util/logger';
 
 /**
  * `npm run demo`: starts the hub on its embedded defaults, waits for /health, registers the Pingfang
- * estate, then runs the district simulator against the hub's embedded broker so the console shows a
+ * estate and the simulator's hotlisted plates and watchlisted people (so hotlist and watchlist alerts
+ * come), then runs the district simulator against the hub's embedded broker so the console shows a
  * live district at once. Ctrl-C stops both.
  *
  * Environment: HTTP_PORT (8080), EMBEDDED_MQTT_PORT (11883), MQTT_URL (an external broker instead),
@@ -59,12 +60,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   await waitForHub(hubUrl, 120_000, () => hubAlive);
-  const registry = districtRegistry();
   const token = await hubToken(hubUrl, env, env.DATA_DIR);
-  const imported = await importRegistry({ hubUrl, token }, registry);
-  logger.info('district registered', { tollgates: imported.tollgates, devices: imported.devices });
 
-  const { agent, simulator } = await createSimulatedDistrict({
+  const simulated = await createSimulatedDistrict({
     broker: { url: brokerUrl },
     topicRoot: env.TOPIC_ROOT ?? DEFAULT_TOPIC_ROOT,
     dataDir: resolve(env.DATA_DIR, 'simulator'),
@@ -73,6 +71,9 @@ async function main(): Promise<void> {
     rateMultiplier: Number(env.DEMO_MULTIPLIER ?? 1),
     logger: createLogger({ level: 'warn' }),
   });
+  const { agent, simulator } = simulated;
+  // The estate, then the simulator's hotlisted plates and watchlisted people, as an administrator would.
+  await registerSimulatedDistrict({ hubUrl, token }, { ...simulated, model: simulator.model }, logger);
   district.stop = () => agent.stop();
   await agent.start();
   logger.info('district simulator running', { devices: agent.deviceIds().length, console: hubUrl });

@@ -23,6 +23,9 @@ export interface DistrictSimulatorOptions {
   /** Multiplies every event rate, to turn the district into a load test (default 1). */
   rateMultiplier?: number;
   faces?: FaceGallery;
+  /** Shares of watchlisted faces and extra hotlisted passages (see TrafficModelOptions). */
+  watchlistedFaceShare?: number;
+  hotlistedPassageShare?: number;
   /** Simulated start, ms since the epoch (default: now). */
   startAt?: number;
   /** Device outages and faults (default true). */
@@ -89,6 +92,8 @@ export class DistrictSimulator implements EventSource {
       seed: options.seed,
       rateMultiplier: options.rateMultiplier ?? 1,
       faces: options.faces,
+      watchlistedFaceShare: options.watchlistedFaceShare,
+      hotlistedPassageShare: options.hotlistedPassageShare,
     });
     for (const device of options.estate.devices) {
       this.devices.set(

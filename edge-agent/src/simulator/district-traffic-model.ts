@@ -77,6 +77,13 @@ export interface TrafficModelOptions {
   faces?: FaceGallery;
   /** How many people of the gallery are on the watchlist (default 3). */
   watchlistedPeople?: number;
+  /** Share of face captures that show a watchlisted person (default 0.0003, about 150 a day at 1x). */
+  watchlistedFaceShare?: number;
+  /**
+   * Share of passages made by a hotlisted vehicle on top of its natural frequency (default none: about
+   * 120 hotlist passages a day at 1x). For short runs that must see hotlist alerts.
+   */
+  hotlistedPassageShare?: number;
 }
 
 /**
@@ -198,7 +205,12 @@ export class DistrictTrafficModel {
     tags: SimEvent['tags'] = [],
   ): SimEvent {
     const lane = device.lane!;
-    const vehicle = forced ?? this.population.draw(random);
+    const boost = this.options.hotlistedPassageShare;
+    const vehicle =
+      forced ??
+      (boost !== undefined && random.chance(boost)
+        ? random.pick(this.population.hotlist)
+        : this.population.draw(random));
     const hour = localHour(simTime);
     const rushHour = (hour >= 7 && hour < 9) || (hour >= 17 && hour < 19);
     const flow = lane.speedLimitKmh * (rushHour ? 0.62 : 0.86);
@@ -260,7 +272,9 @@ export class DistrictTrafficModel {
 
   private face(device: EstateDevice, simTime: number, random: SeededRandom): SimEvent {
     const people = this.options.faces!.people;
-    const watchlisted = this.watchlistedPersonIds.length > 0 && random.chance(WATCHLISTED_FACE_SHARE);
+    const watchlisted =
+      this.watchlistedPersonIds.length > 0 &&
+      random.chance(this.options.watchlistedFaceShare ?? WATCHLISTED_FACE_SHARE);
     const candidates = watchlisted
       ? people.filter((person) => this.watchlistedPersonIds.includes(person.personId))
       : people.filter((person) => !this.watchlistedPersonIds.includes(person.personId));

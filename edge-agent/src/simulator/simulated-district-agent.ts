@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../util/logger';
 import { deviceSecret } from './device-secrets';
 import { buildDistrictEstate, type DistrictEstate } from './district-estate';
 import { DistrictSimulator } from './district-simulator';
-import { loadFaceGallery } from './face-gallery';
+import { loadFaceGallery, type FaceGallery } from './face-gallery';
 
 export interface SimulatedDistrictOptions {
   broker: BrokerSettings;
@@ -19,6 +19,9 @@ export interface SimulatedDistrictOptions {
   /** Folder of the face photographs; 'off' for none; default: the face-api demo pictures if installed. */
   faces?: string;
   faults?: boolean;
+  /** Shares of watchlisted faces and extra hotlisted passages (see TrafficModelOptions), for short runs. */
+  watchlistedFaceShare?: number;
+  hotlistedPassageShare?: number;
   /** Simulated start, ms since the epoch (default: now). */
   startAt?: number;
   /** Key the device secrets are derived from (the hub must know it to check them). */
@@ -34,14 +37,31 @@ export interface SimulatedDistrictOptions {
 export { DEFAULT_DEVICE_KEY, deviceSecret } from './device-secrets';
 
 /** The whole district in one agent process: one connection per device, one spool, the simulator as source. */
-export async function createSimulatedDistrict(
-  options: SimulatedDistrictOptions,
-): Promise<{ agent: EdgeAgent; simulator: DistrictSimulator; estate: DistrictEstate }> {
+export interface SimulatedDistrict {
+  agent: EdgeAgent;
+  simulator: DistrictSimulator;
+  estate: DistrictEstate;
+  /** The face crops the captures use (undefined without the demo photographs). */
+  faces: FaceGallery | undefined;
+  seed: number | string;
+  /** Key the device secrets were derived from. */
+  deviceKey?: string;
+}
+
+export async function createSimulatedDistrict(options: SimulatedDistrictOptions): Promise<SimulatedDistrict> {
   const full = buildDistrictEstate();
   const devices = options.deviceIds
     ? full.devices.filter((d) => options.deviceIds!.includes(d.registration.id))
     : full.devices;
-  const estate: DistrictEstate = { ...full, devices, byId: new Map(devices.map((d) => [d.registration.id, d])) };
+  const ids = new Set(devices.map((device) => device.registration.id));
+  // A part of the estate still registers every tollgate; a lane names its camera only when that camera is here.
+  const tollgates = full.tollgates.map((tollgate) => ({
+    ...tollgate,
+    lanes: tollgate.lanes.map(({ deviceId, ...lane }) =>
+      deviceId !== undefined && ids.has(deviceId) ? { ...lane, deviceId } : lane,
+    ),
+  }));
+  const estate: DistrictEstate = { tollgates, devices, byId: new Map(devices.map((d) => [d.registration.id, d])) };
   const faces = options.faces === 'off' ? undefined : await loadFaceGallery(options.faces);
   const simulator = new DistrictSimulator({
     estate,
@@ -50,6 +70,8 @@ export async function createSimulatedDistrict(
     rateMultiplier: options.rateMultiplier,
     faces,
     faults: options.faults,
+    watchlistedFaceShare: options.watchlistedFaceShare,
+    hotlistedPassageShare: options.hotlistedPassageShare,
     startAt: options.startAt,
     images: new ImageStore(join(options.dataDir, 'images')),
     logger: options.logger ?? silentLogger,
@@ -72,5 +94,5 @@ export async function createSimulatedDistrict(
     sources: [simulator],
     logger: options.logger,
   });
-  return { agent, simulator, estate };
+  return { agent, simulator, estate, faces, seed: options.seed ?? 1, deviceKey: options.deviceKey };
 }
