@@ -1,24 +1,81 @@
 /**
- * District simulator figures: the expected daily volumes at 1x, and how many events/s one agent
- * process sustains at the highest multiplier (all 309 devices, one MQTT connection each, durable
- * spool, QoS 1 acknowledgements) against a Mosquitto of its own.
+ * District simulator figures: the expected daily volumes at 1x, and the highest event rate one agent
+ * process sustains (all 309 devices, one MQTT connection each, durable spool, QoS 1 acknowledgements)
+ * against a Mosquitto of its own. The ceiling is searched for: the district runs at its busiest hour
+ * with the rate multiplier raised step by step (x2 in quick mode, x1.5 otherwise, then one bisection)
+ * on the same agent and connections, until the acknowledged rate stops rising, the spool grows or the
+ * simulator falls behind its schedule. Each step is printed; the last sustained one is the ceiling.
  *
  *   npx tsx test/bench/simulator.bench.ts          (BENCH_QUICK=1 to finish under a minute)
  *
- * Ends with ONE line of JSON with the figures.
+ * BENCH_MULTIPLIER: the first step (default 100 quick, 50 otherwise). BENCH_SPOOL_SYNC: commit or
+ * checkpoint (default, as the simulator runs). Ends with ONE line of JSON with the figures.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EdgeAgent, type AgentStats } from '../../edge-agent/src/agent/edge-agent';
+import type { Health } from '../../edge-agent/src/health/host-health';
+import { ImageStore } from '../../edge-agent/src/images/image-store';
+import type { EventSource, SourceContext } from '../../edge-agent/src/sources/event-source';
 import { countDailyVolumes } from '../../edge-agent/src/simulator/daily-volumes';
-import { buildDistrictEstate } from '../../edge-agent/src/simulator/district-estate';
+import { deviceSecret } from '../../edge-agent/src/simulator/device-secrets';
+import { buildDistrictEstate, type DistrictEstate } from '../../edge-agent/src/simulator/district-estate';
+import { DistrictSimulator } from '../../edge-agent/src/simulator/district-simulator';
 import { DistrictTrafficModel } from '../../edge-agent/src/simulator/district-traffic-model';
-import { loadFaceGallery } from '../../edge-agent/src/simulator/face-gallery';
-import { createSimulatedDistrict } from '../../edge-agent/src/simulator/simulated-district-agent';
+import { loadFaceGallery, type FaceGallery } from '../../edge-agent/src/simulator/face-gallery';
 import { ProjectMosquitto } from '../support/mosquitto';
 
 const quick = process.env.BENCH_QUICK === '1';
 const seed = 42;
+/** Warm-up and measured seconds of each step. */
+const warmupS = quick ? 2 : 5;
+const measureS = quick ? 5 : 20;
+const firstMultiplier = Number(process.env.BENCH_MULTIPLIER ?? (quick ? 100 : 50));
+const growth = quick ? 2 : 1.5;
+const maxSteps = quick ? 5 : 12;
+/** Quick mode stops searching after this long, so the whole run stays under a minute. */
+const searchBudgetMs = quick ? 38_000 : 15 * 60_000;
+
+interface Step {
+  multiplier: number;
+  offeredEventsPerS: number;
+  acceptedEventsPerS: number;
+  acknowledgedEventsPerS: number;
+  spoolDepthStart: number;
+  spoolDepthEnd: number;
+  simulatorLagMs: number;
+  agentCpuPercentOfOneCore: number;
+  sustained: boolean;
+  /** Why the step is not sustained. */
+  limit?: string;
+}
+
+/** The agent's one source: the district at the current step's multiplier, swapped between steps. */
+class SteppedDistrict implements EventSource {
+  readonly name = 'district-steps';
+  current: DistrictSimulator | undefined;
+  private context: SourceContext | undefined;
+
+  async start(context: SourceContext): Promise<void> {
+    this.context = context;
+  }
+
+  async stop(): Promise<void> {
+    await this.current?.stop();
+    this.current = undefined;
+  }
+
+  async run(simulator: DistrictSimulator): Promise<void> {
+    await this.current?.stop();
+    this.current = simulator;
+    await simulator.start(this.context!);
+  }
+
+  health(deviceId: string): Partial<Health> {
+    return this.current?.health(deviceId) ?? {};
+  }
+}
 
 async function main(): Promise<void> {
   const faces = await loadFaceGallery();
@@ -46,39 +103,96 @@ async function main(): Promise<void> {
     'average events/s': daily.averageEventsPerS,
   });
 
-  // Load: the busiest hour, with every rate multiplied, through one agent process.
-  const multiplier = Number(process.env.BENCH_MULTIPLIER ?? 100);
-  const seconds = quick ? 15 : 60;
+  // Load: the busiest hour, every rate multiplied, through one agent process.
   const broker = await ProjectMosquitto.start();
   const dataDir = mkdtempSync(join(tmpdir(), 'citywatch-bench-'));
   const busiest = new Date('2026-11-26T00:00:00+08:00').getTime() + daily.busiestHour.hour * 3_600_000;
-  const { agent, simulator } = await createSimulatedDistrict({
+  const district = new SteppedDistrict();
+  const agent = new EdgeAgent({
+    devices: estate.devices.map((device) => ({
+      id: device.registration.id,
+      kind: device.kind,
+      name: device.registration.name,
+      hasLoudspeaker: device.hasLoudspeaker,
+      secret: deviceSecret(device.registration.id),
+      heartbeatIntervalS: device.registration.heartbeatIntervalS,
+    })),
     broker: { url: broker.url },
     topicRoot: 'bench/v1',
     dataDir,
-    seed,
-    rateMultiplier: multiplier,
-    faults: false,
-    startAt: busiest,
     spool: { sync: (process.env.BENCH_SPOOL_SYNC as 'commit' | 'checkpoint' | undefined) ?? 'checkpoint' },
+    publish: { backlogRatePerS: 50 },
+    sources: [district],
   });
   const connectStarted = Date.now();
   await agent.start();
   await agent.waitAllOnline(60_000);
   const connectSeconds = (Date.now() - connectStarted) / 1000;
-  const warmup = 3000;
-  await new Promise((r) => setTimeout(r, warmup));
-  const before = { ...agent.stats(), at: Date.now() };
-  const cpuBefore = process.cpuUsage();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  const after = { ...agent.stats(), at: Date.now() };
-  const cpu = process.cpuUsage(cpuBefore);
-  const elapsed = (after.at - before.at) / 1000;
-  const offered = daily.busiestHour.eventsPerS * multiplier;
-  const sim = simulator.stats();
+
+  const images = new ImageStore(join(dataDir, 'images'));
+  const runStep = (multiplier: number) =>
+    measureStep(agent, district, multiplier, daily.busiestHour.eventsPerS, {
+      estate,
+      faces,
+      busiest,
+      images,
+    });
+  const searchStarted = Date.now();
+  const steps: Step[] = [];
+  let multiplier = firstMultiplier;
+  let saturated: Step | undefined;
+  while (steps.length < maxSteps && Date.now() - searchStarted < searchBudgetMs) {
+    const step = judge(await runStep(multiplier), steps.filter((s) => s.sustained).at(-1));
+    steps.push(step);
+    report(step);
+    if (!step.sustained) {
+      saturated = step;
+      break;
+    }
+    multiplier = Math.round(multiplier * growth);
+  }
+  // Full mode: one more step between the last sustained multiplier and the first one that was not.
+  const below = steps.filter((s) => s.sustained).at(-1);
+  if (!quick && saturated && below && saturated.multiplier / below.multiplier > 1.2) {
+    await district.stop();
+    await drain(agent, 120_000);
+    const middle = Math.round(Math.sqrt(below.multiplier * saturated.multiplier));
+    const step = judge(await runStep(middle), below);
+    steps.push(step);
+    report(step);
+    if (!step.sustained) saturated = step;
+  }
+  await district.stop();
   await agent.stop();
   await broker.dispose();
   rmSync(dataDir, { recursive: true, force: true });
+
+  const sustained = steps.filter((s) => s.sustained).sort((a, b) => a.multiplier - b.multiplier);
+  const best = sustained.at(-1);
+  const shown = best ?? steps[0];
+  console.log('load steps (busiest hour, one agent process):');
+  console.table(
+    steps.map((s) => ({
+      multiplier: s.multiplier,
+      'offered/s': s.offeredEventsPerS,
+      'accepted/s': s.acceptedEventsPerS,
+      'acknowledged/s': s.acknowledgedEventsPerS,
+      'spool start': s.spoolDepthStart,
+      'spool end': s.spoolDepthEnd,
+      'lag ms': s.simulatorLagMs,
+      'cpu %': s.agentCpuPercentOfOneCore,
+      sustained: s.sustained,
+      limit: s.limit ?? '',
+    })),
+  );
+  console.log(
+    best
+      ? `highest sustained: ${best.acknowledgedEventsPerS} events/s acknowledged at ${best.multiplier}x` +
+          (saturated
+            ? `; saturates at ${saturated.multiplier}x (${saturated.limit}: ${saturated.acknowledgedEventsPerS} events/s acknowledged)`
+            : `; not saturated by ${steps.at(-1)!.multiplier}x (search ended)`)
+      : `not sustained even at ${steps[0].multiplier}x (${steps[0].limit}): lower BENCH_MULTIPLIER`,
+  );
 
   const figures = {
     bench: 'simulator',
@@ -89,17 +203,109 @@ async function main(): Promise<void> {
     busiestHourEventsPerS1x: daily.busiestHour.eventsPerS,
     averageEventsPerS1x: daily.averageEventsPerS,
     dayGeneratedInS: Math.round(volumeSeconds * 10) / 10,
-    multiplier,
-    offeredEventsPerS: Math.round(offered),
-    acceptedEventsPerS: Math.round((after.accepted - before.accepted) / elapsed),
-    acknowledgedEventsPerS: Math.round((after.acknowledged - before.acknowledged) / elapsed),
-    spoolDepthAtEnd: after.spool.depth,
-    simulatorLagMs: sim.lagMs,
-    agentCpuPercentOfOneCore: Math.round(((cpu.user + cpu.system) / 1000 / (elapsed * 1000)) * 100),
+    // The highest sustained step (the first step when none was).
+    multiplier: shown.multiplier,
+    offeredEventsPerS: shown.offeredEventsPerS,
+    acceptedEventsPerS: shown.acceptedEventsPerS,
+    acknowledgedEventsPerS: shown.acknowledgedEventsPerS,
+    spoolDepthAtEnd: shown.spoolDepthEnd,
+    simulatorLagMs: shown.simulatorLagMs,
+    agentCpuPercentOfOneCore: shown.agentCpuPercentOfOneCore,
+    maxSustainedMultiplier: best?.multiplier ?? null,
+    maxSustainedEventsPerS: best?.acknowledgedEventsPerS ?? null,
+    saturatedAtMultiplier: saturated?.multiplier ?? null,
+    saturatedBy: saturated?.limit ?? null,
+    saturatedAcknowledgedEventsPerS: saturated?.acknowledgedEventsPerS ?? null,
+    peakAcknowledgedEventsPerS: Math.max(...steps.map((s) => s.acknowledgedEventsPerS)),
+    steps: steps.map((s) => [
+      s.multiplier,
+      s.acknowledgedEventsPerS,
+      s.spoolDepthEnd - s.spoolDepthStart,
+      s.simulatorLagMs,
+    ]),
     connectAllS: Math.round(connectSeconds * 10) / 10,
-    measuredS: Math.round(elapsed),
+    measuredSPerStep: measureS,
   };
   console.log(JSON.stringify(figures));
+}
+
+/** Runs the district at `multiplier` on the agent: warm-up, then the measured window. */
+async function measureStep(
+  agent: EdgeAgent,
+  district: SteppedDistrict,
+  multiplier: number,
+  busiestPerS1x: number,
+  setup: { estate: DistrictEstate; faces: FaceGallery | undefined; busiest: number; images: ImageStore },
+): Promise<Step> {
+  const simulator = new DistrictSimulator({
+    estate: setup.estate,
+    seed,
+    rateMultiplier: multiplier,
+    faces: setup.faces,
+    faults: false,
+    startAt: setup.busiest,
+    images: setup.images,
+  });
+  await district.run(simulator);
+  await delay(warmupS * 1000);
+  const before: AgentStats & { at: number } = { ...agent.stats(), at: Date.now() };
+  const cpuBefore = process.cpuUsage();
+  await delay(measureS * 1000);
+  const after: AgentStats & { at: number } = { ...agent.stats(), at: Date.now() };
+  const cpu = process.cpuUsage(cpuBefore);
+  const elapsed = (after.at - before.at) / 1000;
+  return {
+    multiplier,
+    offeredEventsPerS: Math.round(busiestPerS1x * multiplier),
+    acceptedEventsPerS: Math.round((after.accepted - before.accepted) / elapsed),
+    acknowledgedEventsPerS: Math.round((after.acknowledged - before.acknowledged) / elapsed),
+    spoolDepthStart: before.spool.depth,
+    spoolDepthEnd: after.spool.depth,
+    simulatorLagMs: simulator.stats().lagMs,
+    agentCpuPercentOfOneCore: Math.round(((cpu.user + cpu.system) / 1000 / (elapsed * 1000)) * 100),
+    sustained: true,
+  };
+}
+
+/**
+ * A step is sustained when the spool does not grow (by more than half a second of its acknowledged
+ * rate, at least 500 events), the simulator keeps to its schedule (lag under 2 s) and, after the first
+ * step, the acknowledged rate rose by at least a fifth of what the multiplier did.
+ */
+function judge(step: Step, previous: Step | undefined): Step {
+  const growthAllowed = Math.max(500, step.acknowledgedEventsPerS * 0.5);
+  const limits: string[] = [];
+  if (step.spoolDepthEnd - step.spoolDepthStart > growthAllowed)
+    limits.push(`spool grew by ${step.spoolDepthEnd - step.spoolDepthStart}`);
+  if (step.simulatorLagMs > 2000) limits.push(`simulator ${step.simulatorLagMs} ms behind`);
+  if (previous) {
+    const expected = (step.multiplier / previous.multiplier - 1) * 0.2 + 1;
+    if (step.acknowledgedEventsPerS < previous.acknowledgedEventsPerS * expected) {
+      limits.push(
+        `acknowledged ${step.acknowledgedEventsPerS}/s, not above ${previous.acknowledgedEventsPerS}/s at ${previous.multiplier}x`,
+      );
+    }
+  }
+  return limits.length > 0 ? { ...step, sustained: false, limit: limits.join('; ') } : step;
+}
+
+function report(step: Step): void {
+  console.log(
+    `${step.multiplier}x: offered ${step.offeredEventsPerS}/s, accepted ${step.acceptedEventsPerS}/s, ` +
+      `acknowledged ${step.acknowledgedEventsPerS}/s, spool ${step.spoolDepthStart} -> ${step.spoolDepthEnd}, ` +
+      `lag ${step.simulatorLagMs} ms, cpu ${step.agentCpuPercentOfOneCore}%` +
+      (step.sustained ? '' : `: not sustained (${step.limit})`),
+  );
+}
+
+/** Waits for the spool to empty (between a saturated step and the bisection). */
+async function drain(agent: EdgeAgent, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (agent.spool.depth() > 100 && Date.now() < deadline) await delay(500);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 main().catch((error: unknown) => {
