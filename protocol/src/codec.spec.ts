@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_MAX_FUTURE_MS,
   DEFAULT_MAX_PAST_MS,
+  MAX_MQTT_PACKET_BYTES,
+  MAX_PAYLOAD_BYTES,
   MESSAGES,
   MESSAGE_KINDS,
   ProtocolError,
@@ -151,6 +153,26 @@ describe('raw bytes', () => {
     const json = JSON.stringify(payload);
     const padded = json + ' '.repeat(MESSAGES.incident.maxBytes - json.length);
     rejected(decodeMessage('incident', padded, { now }), 'oversize');
+  });
+});
+
+describe('MQTT packet size', () => {
+  /** Bytes of an MQTT 5 QoS 1 PUBLISH: fixed header, topic, packet id, empty properties, payload. */
+  const publishBytes = (topic: string, payloadBytes: number) => {
+    const remaining = 2 + Buffer.byteLength(topic) + 2 + 1 + payloadBytes;
+    const lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
+    return 1 + lengthBytes + remaining;
+  };
+
+  it('leaves room for the largest payload of every kind on a long topic, and for nothing much bigger', () => {
+    expect(MAX_PAYLOAD_BYTES).toBe(MESSAGES.face.maxBytes);
+    const topics = new TopicScheme(`${'district-'.repeat(20)}city/v1`);
+    const device = EXAMPLE_DEVICES.face;
+    for (const kind of MESSAGE_KINDS) {
+      const topic = topics.commandReply(device, 'r'.repeat(64));
+      expect(publishBytes(topic, MESSAGES[kind].maxBytes)).toBeLessThanOrEqual(MAX_MQTT_PACKET_BYTES);
+    }
+    expect(MAX_MQTT_PACKET_BYTES).toBeLessThan(MAX_PAYLOAD_BYTES * 1.05);
   });
 });
 

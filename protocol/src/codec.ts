@@ -21,6 +21,21 @@ export type MessageKind = keyof typeof MESSAGES;
 export type MessagePayload<K extends MessageKind> = Static<(typeof MESSAGES)[K]['schema']>;
 export const MESSAGE_KINDS = Object.keys(MESSAGES) as MessageKind[];
 
+/** The largest payload of any kind (a face capture with its inline crop). */
+export const MAX_PAYLOAD_BYTES = Math.max(...MESSAGE_KINDS.map((kind) => MESSAGES[kind].maxBytes));
+/**
+ * What an MQTT PUBLISH carries besides its payload, generously: fixed header (at most 5 bytes), topic
+ * (2 + its length: a root, a 20-digit device id and a channel, well under 1 KB), packet id (2) and MQTT 5
+ * properties.
+ */
+export const MQTT_PACKET_OVERHEAD_BYTES = 8 * 1024;
+/**
+ * The largest MQTT packet a broker needs to accept from a device (409,600 + 8,192 = 417,792 bytes): the
+ * embedded broker closes a connection that announces a bigger one, and the shipped Mosquitto and EMQX
+ * configurations set the same `max_packet_size`, so no broker buffers more than this for one message.
+ */
+export const MAX_MQTT_PACKET_BYTES = MAX_PAYLOAD_BYTES + MQTT_PACKET_OVERHEAD_BYTES;
+
 /** Why a message was refused; these words are stored with dead letters and used as metric labels. */
 export type RejectReason = 'oversize' | 'invalid_json' | 'schema' | 'time_window' | 'device_mismatch' | 'unknown_topic';
 

@@ -36,7 +36,7 @@ export class HubMetrics {
 
   readonly brokerRefusals = new Counter({
     name: 'citywatch_broker_refusals_total',
-    help: 'Connects, publishes and subscribes the embedded broker refused',
+    help: 'Connects, publishes and subscribes the embedded broker (or the EMQX hooks) refused, and connections it closed for an oversize packet (kind="oversize")',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

@@ -1,5 +1,6 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { MAX_MQTT_PACKET_BYTES } from '@citywatch/protocol';
 import type { Logger } from '../logging/logger';
 import type { BrokerLink, InboundHandler, PublishOptions } from './broker-link';
 
@@ -17,6 +18,42 @@ export const OPEN_ACCESS: BrokerAccessPolicy = {
   refusePublish: () => undefined,
   refuseSubscribe: () => undefined,
 };
+
+/** What the embedded broker refuses: a client's sign-in, a publish, a subscription, or a packet over the size cap. */
+export type BrokerRefusal = 'connect' | 'publish' | 'subscribe' | 'oversize';
+
+/** The part of mqtt-packet's parser (inside every aedes client) the size cap hooks into. */
+interface PacketParser {
+  packet: { cmd?: string; length: number };
+  _parseLength(): boolean;
+  _emitError(error: Error): void;
+}
+
+/**
+ * Closes a client's connection as soon as a packet's header announces more than `maxBytes`, before the
+ * broker buffers its body: neither aedes nor mqtt-packet has such an option, so this wraps the parser
+ * step that reads the announced length (a fixed header of at most 5 bytes). Returns false if the parser
+ * is not what it expects (an aedes or mqtt-packet upgrade); the publish hook still refuses oversize then.
+ */
+export function capPacketSize(client: Client, maxBytes: number, onOversize: (length: number) => void): boolean {
+  const parser = (client as unknown as { _parser?: Partial<PacketParser> })._parser;
+  if (typeof parser?._parseLength !== 'function' || typeof parser._emitError !== 'function' || !parser.packet) {
+    return false;
+  }
+  const known = parser as PacketParser;
+  const parseLength = known._parseLength.bind(known);
+  known._parseLength = () => {
+    if (!parseLength()) return false;
+    const length = known.packet.length;
+    if (length <= maxBytes) return true;
+    onOversize(length);
+    known._emitError(
+      new Error(`${known.packet.cmd ?? 'packet'} of ${length} bytes, more than the ${maxBytes} allowed`),
+    );
+    return false;
+  };
+  return true;
+}
 
 export class BrokerPortInUseError extends Error {
   constructor(host: string, port: number) {
@@ -40,13 +77,16 @@ export class EmbeddedBrokerLink implements BrokerLink {
   private handler?: InboundHandler;
   private url = '';
   private readonly clientIdentity = new WeakMap<Client, string | undefined>();
+  private capUnavailable = false;
 
   constructor(
     private readonly host: string,
     private readonly port: number,
     private readonly logger: Logger,
     private readonly access: BrokerAccessPolicy = OPEN_ACCESS,
-    private readonly onRefused: (kind: 'connect' | 'publish' | 'subscribe', reason: string) => void = () => undefined,
+    private readonly onRefused: (kind: BrokerRefusal, reason: string) => void = () => undefined,
+    /** Largest MQTT packet a client may send (the protocol's largest payload and a topic). */
+    private readonly maxPacketBytes: number = MAX_MQTT_PACKET_BYTES,
   ) {}
 
   get deviceUrl(): string {
@@ -94,7 +134,7 @@ export class EmbeddedBrokerLink implements BrokerLink {
       this.logger.debug({ clientId: client?.id, err: error }, 'mqtt connection error'),
     );
     this.broker = broker;
-    const server = createServer(broker.handle);
+    const server = createServer((socket) => this.accept(broker, socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
         reject(error.code === 'EADDRINUSE' ? new BrokerPortInUseError(this.host, this.port) : error),
@@ -106,6 +146,23 @@ export class EmbeddedBrokerLink implements BrokerLink {
     const host = this.host === '0.0.0.0' || this.host === '::' ? '127.0.0.1' : this.host;
     this.url = `mqtt://${host}:${port}`;
     this.logger.info({ url: this.url }, 'embedded MQTT broker listening');
+  }
+
+  /** A new connection: an aedes client whose packets are capped at maxPacketBytes. */
+  private accept(broker: Aedes, socket: Socket): void {
+    const client = broker.handle(socket);
+    const capped = capPacketSize(client, this.maxPacketBytes, (length) =>
+      this.refused(
+        'oversize',
+        `client ${client.id ?? '(not signed in)'} from ${socket.remoteAddress ?? '?'} announced a packet of ${length} bytes, more than the ${this.maxPacketBytes} allowed; connection closed`,
+      ),
+    );
+    if (!capped && !this.capUnavailable) {
+      this.capUnavailable = true;
+      this.logger.error(
+        'cannot cap MQTT packet sizes as they arrive (aedes or mqtt-packet changed): oversize publishes are refused only once read',
+      );
+    }
   }
 
   private authorizePublish(
@@ -120,6 +177,14 @@ export class EmbeddedBrokerLink implements BrokerLink {
       return callback(new Error(reason));
     }
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    // Topic, its length and the packet id besides the payload: at least what the header announced.
+    const size = 2 + Buffer.byteLength(packet.topic) + (packet.qos > 0 ? 2 : 0) + payload.length;
+    if (size > this.maxPacketBytes) {
+      // Only reached when capPacketSize could not hook the parser.
+      const tooLarge = `publish of ${size} bytes on ${packet.topic}, more than the ${this.maxPacketBytes} allowed`;
+      this.refused('oversize', tooLarge);
+      return callback(new Error(tooLarge));
+    }
     const ticket = this.handler!(packet.topic, payload);
     // The device's PUBACK (and its next message) waits for the commit.
     ticket.committed.then(
@@ -132,7 +197,7 @@ export class EmbeddedBrokerLink implements BrokerLink {
     return { id: client.id, username: this.clientIdentity.get(client) };
   }
 
-  private refused(kind: 'connect' | 'publish' | 'subscribe', reason: string): void {
+  private refused(kind: BrokerRefusal, reason: string): void {
     this.logger.warn({ kind, reason }, 'broker refused a device');
     this.onRefused(kind, reason);
   }
