@@ -151,7 +151,20 @@ export class DeviceConnection extends EventEmitter<DeviceConnectionEvents> imple
         setTimeout(resolve, 2000).unref();
       });
     }
-    await client.endAsync(false).catch(() => undefined);
+    // A graceful end waits for the broker to acknowledge what is in flight, which never happens while it is
+    // away; then, or after 2 s, the link is cut. Nothing is lost: unacknowledged events stay in the spool.
+    let ended = false;
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = client.endAsync(false).then(
+      () => (ended = true),
+      () => (ended = true),
+    );
+    const cut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, client.connected ? 2000 : 0);
+    });
+    await Promise.race([graceful, cut]);
+    clearTimeout(timer);
+    if (!ended) await client.endAsync(true).catch(() => undefined);
     this.client = undefined;
   }
 
