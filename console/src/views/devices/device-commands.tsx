@@ -37,6 +37,8 @@ export function DeviceCommands({ device }: { device: DeviceRecord }) {
   }
 
   async function checkAgain(requestId: string) {
+    // A complaint from an earlier try (a check that did not reach the hub) is stale once this one answers.
+    setError(undefined);
     try {
       setLast(await api.commands.get(device.id, requestId));
       recent.reload();
