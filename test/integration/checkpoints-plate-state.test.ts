@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopicScheme, encodeMessage, type AlertRecord, type PassageEventPayload } from '@citywatch/protocol';
 import { PassageRulesService } from '../../server/src/checkpoints/passage-rules.service';
+import { PassagesRepository } from '../../server/src/checkpoints/passages.repository';
+import { EventRepository } from '../../server/src/ingest/event.repository';
 import { IngestService } from '../../server/src/ingest/ingest.service';
 import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
 import { MACHINE_MQTT_URL, createTestDatabase, uniqueTopicRoot, type TestDatabase } from '../support/services';
@@ -99,5 +101,15 @@ describe('checkpoint plate state in the database (machine PostgreSQL)', () => {
     const cloned = await alerts(restarted, 'cloned_plate', '黑A62221');
     expect(cloned).toHaveLength(1);
     expect(cloned[0]!.sourceEventIds).toHaveLength(2);
+  });
+
+  it("reads at most perPlate of a plate's latest passages since the horizon, oldest first", async () => {
+    const hub = hubs[0]!;
+    const passages = Array.from({ length: 150 }, (_, i) => event(1, '黑L55555', 600_000 + i * 1_000));
+    await hub.hub.app.get(EventRepository).insertPassages(passages);
+    const rows = await hub.hub.app.get(PassagesRepository).recentOfPlates(['黑L55555', '黑L00000'], at(0), 64);
+    expect(rows.map((row) => row.eventId)).toEqual(passages.slice(-64).map((p) => p.eventId));
+    const since = await hub.hub.app.get(PassagesRepository).recentOfPlates(['黑L55555'], at(600_000 + 140_000), 64);
+    expect(since.map((row) => row.eventId)).toEqual(passages.slice(140).map((p) => p.eventId));
   });
 });

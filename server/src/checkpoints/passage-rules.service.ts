@@ -40,6 +40,12 @@ const CATEGORY_NAMES: Record<string, string> = {
 const MEMORY_LIMIT = 100_000;
 
 /**
+ * A passage is compared with this many of its plate's latest sightings at least (more when the
+ * frequent-passage threshold needs more): about an hour of a plate seen every minute, so the cloned-plate rule still sees every tollgate it went by.
+ */
+const MIN_SIGHTINGS_COMPARED = 64;
+
+/**
  * The passage rules, run on every stored passage before it is acknowledged, a micro-batch at a time:
  * hotlist hits (exact, pattern, fuzzy), speeding, cloned plates and frequent passage. Each raises through
  * the alerts module's AlertRaiser.
@@ -192,7 +198,9 @@ export class PassageRulesService implements OnModuleInit, OnModuleDestroy {
     const horizonMs =
       Math.max(cloned.enabled ? cloned.params.windowMinutes : 0, frequent.enabled ? frequent.params.windowMinutes : 0) *
       60_000;
-    const others = await this.history.sightings(sightings, horizonMs);
+    // Enough of the plate's latest sightings for the frequent-passage count to pass its threshold.
+    const perPlate = Math.max(MIN_SIGHTINGS_COMPARED, frequent.enabled ? frequent.params.maxPassages + 1 : 0);
+    const others = await this.history.sightings(sightings, horizonMs, perPlate);
     const alerts: RaiseAlertInput[] = [];
     readable.forEach((passage, i) => {
       const sighting = sightings[i]!;

@@ -415,9 +415,11 @@ export class PassagesRepository {
   }
 
   /** The plate's passages since a time (the rules' view of a plate when several replicas share the stream). */
+  /** Each plate's passages since `since`, its `perPlate` most recent at most, oldest first. */
   async recentOfPlates(
     plates: readonly string[],
     since: string,
+    perPlate: number,
   ): Promise<{ plateNo: string; eventId: string; passTime: number; tollgateId: string; plateConfidence: number }[]> {
     if (plates.length === 0) return [];
     const result = await this.database.query<{
@@ -435,9 +437,10 @@ export class PassagesRepository {
        CROSS JOIN LATERAL (
          SELECT event_id, pass_time, tollgate_id, plate_confidence FROM passages
          WHERE passages.plate_no = u.plate_no AND pass_time >= $2::timestamptz
+         ORDER BY pass_time DESC LIMIT $3::int
        ) p
        ORDER BY p.pass_time`,
-      [plates, since],
+      [plates, since, perPlate],
     );
     return result.rows.map((row) => ({
       plateNo: row.plate_no,

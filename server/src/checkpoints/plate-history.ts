@@ -13,10 +13,11 @@ export interface Sighting {
 /**
  * Recent sightings per plate. `sightings` records a batch of new passages (in the order they were stored)
  * and answers, for each, the other sightings of its plate within `horizonMs` of it that the rules compare
- * it with.
+ * it with: of the plate's `perPlate` most recent sightings, so that the work per passage stays bounded
+ * whatever the traffic (a plate a broken camera reads on every vehicle, a bus looping all day).
  */
 export interface PlateHistory {
-  sightings(batch: readonly Sighting[], horizonMs: number): Promise<Sighting[][]>;
+  sightings(batch: readonly Sighting[], horizonMs: number, perPlate: number): Promise<Sighting[][]>;
 }
 
 /**
@@ -44,11 +45,11 @@ export class MemoryPlateHistory implements PlateHistory {
     return this.held;
   }
 
-  async sightings(batch: readonly Sighting[], horizonMs: number): Promise<Sighting[][]> {
-    return batch.map((sighting) => this.add(sighting, horizonMs));
+  async sightings(batch: readonly Sighting[], horizonMs: number, perPlate: number): Promise<Sighting[][]> {
+    return batch.map((sighting) => this.add(sighting, horizonMs, perPlate));
   }
 
-  private add(sighting: Sighting, horizonMs: number): Sighting[] {
+  private add(sighting: Sighting, horizonMs: number, perPlate: number): Sighting[] {
     // A plate's window is kept sorted by pass time; this runs for every passage, so it loops, not filters.
     const window = this.windows.get(sighting.plateNo) ?? [];
     this.windows.delete(sighting.plateNo);
@@ -60,9 +61,10 @@ export class MemoryPlateHistory implements PlateHistory {
     if (stale > 0) window.splice(0, stale);
     const others: Sighting[] = [];
     let known = false;
-    for (const seen of window) {
+    for (let i = 0; i < window.length; i++) {
+      const seen = window[i]!;
       if (seen.eventId === sighting.eventId) known = true;
-      else if (Math.abs(seen.at - sighting.at) < horizonMs) others.push(seen);
+      else if (i >= window.length - perPlate && Math.abs(seen.at - sighting.at) < horizonMs) others.push(seen);
     }
     if (!known) {
       let at = window.length;
@@ -100,12 +102,13 @@ export class MemoryPlateHistory implements PlateHistory {
 export class DatabasePlateHistory implements PlateHistory {
   constructor(private readonly passages: Pick<PassagesRepository, 'recentOfPlates'>) {}
 
-  async sightings(batch: readonly Sighting[], horizonMs: number): Promise<Sighting[][]> {
+  async sightings(batch: readonly Sighting[], horizonMs: number, perPlate: number): Promise<Sighting[][]> {
     if (batch.length === 0) return [];
     const since = Math.min(...batch.map((s) => s.at)) - horizonMs;
     const rows = await this.passages.recentOfPlates(
       [...new Set(batch.map((s) => s.plateNo))],
       new Date(since).toISOString(),
+      perPlate,
     );
     const byPlate = new Map<string, Sighting[]>();
     for (const row of rows) {
