@@ -334,7 +334,7 @@ describe('infra/Dockerfile', () => {
     ]) {
       expect(copied).toContain(path);
     }
-    expect(runtime.join('\n')).toMatch(/CMD \["node", ("--max-old-space-size=\d+", )?"server\/dist\/main.js"\]/);
+    expect(runtime.join('\n')).toMatch(/CMD \["node", ("--max-[a-z-]+-size=\d+", )*"server\/dist\/main.js"\]/);
     expect(existsSync(join(REPO, 'server/src/main.ts'))).toBe(true);
     expect(existsSync(join(REPO, 'server/migrations'))).toBe(true);
     expect(runtime).toContain(`EXPOSE ${DEFAULT_HTTP_PORT}`);
