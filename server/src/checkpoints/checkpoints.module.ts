@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DevicesModule } from '../devices/devices.module';
 import { CheckpointRulesController, HotlistController } from './hotlist.controller';
 import { HotlistRepository } from './hotlist.repository';
 import { HotlistService } from './hotlist.service';
@@ -19,6 +20,7 @@ import { TollgatesService } from './tollgates.service';
  * hotlist and the passage rules (hotlist, speeding, cloned plate, frequent passage).
  */
 @Module({
+  imports: [DevicesModule],
   controllers: [TollgatesController, PassagesController, HotlistController, CheckpointRulesController],
   providers: [
     TollgatesService,

@@ -16,6 +16,7 @@ import type {
   TravelTimesBody,
 } from '@citywatch/protocol';
 import { AUDIT_LOG, type AuditLog } from '../common/audit-log';
+import { DevicesService } from '../devices/devices.service';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
 import { LOGGER } from '../platform/logging/logging.tokens';
@@ -48,6 +49,7 @@ export class TollgatesService implements EstateView, OnModuleInit, OnModuleDestr
 
   constructor(
     private readonly repository: TollgatesRepository,
+    private readonly devices: DevicesService,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(AUDIT_LOG) private readonly audit?: AuditLog,
@@ -102,6 +104,7 @@ export class TollgatesService implements EstateView, OnModuleInit, OnModuleDestr
 
   async create(body: TollgateCreateBody, user: SessionUser | undefined, ip: string): Promise<TollgateRecord> {
     checkLanes(body);
+    await this.devices.checkLaneDevices(body.id, body.lanes);
     const created = await this.write(() => this.repository.create(body));
     if (!created) throw new ConflictException(`tollgate ${body.id} exists already`);
     await this.after('tollgates.create', body.id, { ...body }, user, ip);
@@ -110,6 +113,7 @@ export class TollgatesService implements EstateView, OnModuleInit, OnModuleDestr
 
   async update(id: string, body: TollgateBody, user: SessionUser | undefined, ip: string): Promise<TollgateRecord> {
     checkLanes(body);
+    await this.devices.checkLaneDevices(id, body.lanes);
     const updated = await this.write(() => this.repository.update({ id, ...body }));
     if (!updated) throw new NotFoundException(`tollgate ${id} does not exist`);
     await this.after('tollgates.update', id, { ...body }, user, ip);

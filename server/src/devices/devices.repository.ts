@@ -10,6 +10,7 @@ import type {
   TollgateRegistration,
 } from '@citywatch/protocol';
 import { DATABASE, type Database, type Queryable } from '../platform/database/database';
+import type { RegisteredEstate } from './registry-checks';
 
 export type { DeviceRecord };
 
@@ -92,6 +93,38 @@ export class DevicesRepository {
         }
       }
     });
+  }
+
+  /** The registered devices and tollgates among these ids (what a registry change refers to). */
+  async registeredEstate(deviceIds: readonly string[], tollgateIds: readonly string[]): Promise<RegisteredEstate> {
+    const devices =
+      deviceIds.length === 0
+        ? []
+        : (
+            await this.database.query<{
+              id: string;
+              kind: DeviceKind;
+              tollgate_id: string | null;
+              lane_no: number | null;
+            }>(`SELECT id, kind, tollgate_id, lane_no FROM devices WHERE id = ANY($1::text[])`, [deviceIds])
+          ).rows;
+    const tollgates =
+      tollgateIds.length === 0
+        ? []
+        : (
+            await this.database.query<{ id: string }>(`SELECT id FROM tollgates WHERE id = ANY($1::text[])`, [
+              tollgateIds,
+            ])
+          ).rows;
+    return {
+      devices: new Map(
+        devices.map((row) => [
+          row.id,
+          { kind: row.kind, tollgateId: row.tollgate_id, laneNo: row.lane_no === null ? null : Number(row.lane_no) },
+        ]),
+      ),
+      tollgates: new Set(tollgates.map((row) => row.id)),
+    };
   }
 
   async find(id: string): Promise<DeviceRecord | undefined> {

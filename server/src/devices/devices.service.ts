@@ -1,9 +1,10 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type {
   DeviceKind,
   DeviceStatusChange,
   DeviceStatusPayload,
   HeartbeatPayload,
+  LaneRegistration,
   RegistryImport,
   RegistryImportResult,
 } from '@citywatch/protocol';
@@ -15,6 +16,7 @@ import type { Logger } from '../platform/logging/logger';
 import { HubMetrics } from '../platform/metrics/metrics';
 import { WriteBatcher, type PushTicket } from '../ingest/write-batcher';
 import { DevicesRepository, type DeviceRecord, type StateChange } from './devices.repository';
+import { listedProblems, referencedByImport, registryImportProblems, tollgateLaneProblems } from './registry-checks';
 
 const UNKNOWN_DEVICE_CACHE_MS = 5_000;
 const SWEEP_INTERVAL_MS = 5_000;
@@ -58,14 +60,44 @@ export class DevicesService implements OnModuleInit, OnModuleDestroy {
     await this.heartbeats.close();
   }
 
+  /**
+   * Registers the estate in one transaction, or nothing of it: an import that lists an id twice, names a
+   * device or tollgate that does not exist, or puts anything but a checkpoint camera on a lane is refused
+   * with a 400 naming each problem (registry-checks.ts).
+   */
   async importRegistry(body: RegistryImport): Promise<RegistryImportResult> {
-    await this.repository.importRegistry(body.tollgates, body.devices);
+    await this.checkImport(body);
+    try {
+      await this.repository.importRegistry(body.tollgates, body.devices);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23503') throw error;
+      // Something the check found went away meanwhile (a tollgate deleted through its endpoint, say).
+      await this.checkImport(body);
+      throw refusal(['the registry changed while this import was stored; nothing was stored, try again']);
+    }
     for (const device of body.devices) {
       this.known.set(device.id, device.kind);
       this.unknownUntil.delete(device.id);
     }
     this.logger.info({ tollgates: body.tollgates.length, devices: body.devices.length }, 'registry imported');
     return { tollgates: body.tollgates.length, devices: body.devices.length };
+  }
+
+  /** Refuses (400) lanes of a tollgate that name an unregistered device, a non-checkpoint camera or one camera twice. */
+  async checkLaneDevices(tollgateId: string, lanes: readonly LaneRegistration[]): Promise<void> {
+    const ids = [...new Set(lanes.flatMap((lane) => (lane.deviceId === undefined ? [] : [lane.deviceId])))];
+    if (ids.length === 0) return;
+    const { devices } = await this.repository.registeredEstate(ids, []);
+    const problems = tollgateLaneProblems(tollgateId, lanes, devices);
+    if (problems.length > 0) throw refusal(problems);
+  }
+
+  private async checkImport(body: RegistryImport): Promise<void> {
+    const { deviceIds, tollgateIds } = referencedByImport(body);
+    const problems = registryImportProblems(body, await this.repository.registeredEstate(deviceIds, tollgateIds));
+    if (problems.length === 0) return;
+    this.logger.info({ problems: problems.length, first: problems[0] }, 'registry import refused');
+    throw refusal(problems);
   }
 
   list(filter: { kind?: DeviceKind; area?: string; online?: boolean }): Promise<DeviceRecord[]> {
@@ -153,4 +185,10 @@ export class DevicesService implements OnModuleInit, OnModuleDestroy {
       // the gauge catches up on the next change
     }
   }
+}
+
+/** A 400 in the shape the validation pipe gives: every problem in `errors`, joined in `message`. */
+function refusal(problems: readonly string[]): BadRequestException {
+  const errors = listedProblems(problems);
+  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: errors.join('; '), errors });
 }
