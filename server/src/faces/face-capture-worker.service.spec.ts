@@ -5,9 +5,9 @@ import type { HubConfig } from '../platform/config/hub-config';
 import type { Logger } from '../platform/logging/logger';
 import { HubMetrics } from '../platform/metrics/metrics';
 import { FaceCaptureWorker } from './face-capture-worker.service';
+import { FaceRecognitionStoppedError, type FaceRecognitionService } from './face-recognition.service';
 import type { CaptureResult, ClaimedCapture, FaceCapturesRepository, FaceHitRecord } from './face-captures.repository';
 import type { FaceImageResult } from './face-pipeline';
-import type { FaceRecognitionService } from './face-recognition.service';
 import type { FaceSearchService } from './face-search.service';
 import { FacesMetrics } from './faces.metrics';
 import type { WatchlistCandidate } from './watchlist-matcher';
@@ -62,14 +62,26 @@ function workerWith(options: {
   batch: ClaimedCapture[];
   alertIdOf?: (eventId: string) => string | null;
   marks?: (results: readonly CaptureResult[]) => string[];
+  /** Answers the first claim (default: the batch at once). */
+  claim?: () => Promise<ClaimedCapture[]>;
+  processCaptures?: (jpegs: Buffer[]) => Promise<(FaceImageResult | Error)[]>;
 }) {
   const raised: RaiseAlertInput[] = [];
   const hitAlerts: [string, string, string][] = [];
   const completed: CaptureResult[][] = [];
+  const released: { eventIds: string[]; options: unknown }[] = [];
+  const logged: { level: string; msg: string }[] = [];
   let claims = 0;
   const captures = {
-    claim: () => Promise.resolve(claims++ === 0 ? options.batch : []),
-    release: () => Promise.resolve(),
+    claim: () => {
+      claims++;
+      if (claims > 1) return Promise.resolve([]);
+      return options.claim ? options.claim() : Promise.resolve(options.batch);
+    },
+    release: (batch: readonly ClaimedCapture[], releaseOptions?: unknown) => {
+      released.push({ eventIds: batch.map((capture) => capture.eventId), options: releaseOptions });
+      return Promise.resolve();
+    },
     backlog: () => Promise.resolve({ pending: 0, oldestPendingS: null }),
     complete: (results: readonly CaptureResult[]) => {
       completed.push([...results]);
@@ -87,12 +99,26 @@ function workerWith(options: {
   } as unknown as FaceCapturesRepository;
   const recognition = {
     enabled: true,
-    processCaptures: (jpegs: Buffer[]) => Promise.resolve(jpegs.map(() => image())),
+    processCaptures: options.processCaptures ?? ((jpegs: Buffer[]) => Promise.resolve(jpegs.map(() => image()))),
   } as unknown as FaceRecognitionService;
   const watchlist = { matcher: { match: () => [hit] } } as unknown as WatchlistService;
   const search = { refreshSoon: () => undefined } as unknown as FaceSearchService;
-  const config = { FACE_BATCH_SIZE: 16, FACE_LEASE_SECONDS: 120, FACE_ALERT_MERGE_MINUTES: 10 } as HubConfig;
-  const logger = { info: () => undefined, warn: () => undefined, debug: () => undefined } as unknown as Logger;
+  const config = {
+    FACE_BATCH_SIZE: 16,
+    FACE_LEASE_SECONDS: 120,
+    FACE_ALERT_MERGE_MINUTES: 10,
+    FACE_SYNC_INTERVAL_MS: 60_000,
+  } as HubConfig;
+  const log =
+    (level: string) =>
+    (...args: unknown[]) =>
+      void logged.push({ level, msg: String(args.find((arg) => typeof arg === 'string')) });
+  const logger = {
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    debug: log('debug'),
+  } as unknown as Logger;
   const alerts = {
     raise: (input: RaiseAlertInput) => {
       raised.push(input);
@@ -111,8 +137,21 @@ function workerWith(options: {
     logger,
     alerts,
   );
-  return { worker, raised, hitAlerts, completed, metrics };
+  return { worker, raised, hitAlerts, completed, released, logged, metrics, claims: () => claims };
 }
+
+/** A promise and its resolve, to hold a fake's answer until the test lets it go. */
+function held<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: Error): void } {
+  let resolve!: (value: T) => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<T>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return { promise, resolve, reject };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('FaceCaptureWorker', () => {
   it('raises an alert per hit and records its id on the hit', async () => {
@@ -152,5 +191,69 @@ describe('FaceCaptureWorker', () => {
     expect(worker.processed).toBe(1);
     const processed = await metrics.processed.get();
     expect(processed.values.map((value) => [value.labels.outcome, value.value])).toEqual([['matched', 1]]);
+  });
+
+  describe('when the hub stops', () => {
+    it('finishes the batch in hand, marks it, and takes no more', async () => {
+      const recognising = held<(FaceImageResult | Error)[]>();
+      const started = held<void>();
+      const { worker, completed, released, logged, claims } = workerWith({
+        batch: [capture('a'), capture('b')],
+        processCaptures: () => {
+          started.resolve();
+          return recognising.promise;
+        },
+      });
+      worker.onApplicationBootstrap();
+      await started.promise;
+      let stopped = false;
+      const stopping = worker.onModuleDestroy().then(() => (stopped = true));
+      await tick();
+      expect(stopped).toBe(false);
+      recognising.resolve([image(), image()]);
+      await stopping;
+      expect(completed.map((results) => results.map((result) => [result.eventId, result.outcome]))).toEqual([
+        [
+          ['a', 'matched'],
+          ['b', 'matched'],
+        ],
+      ]);
+      expect(released).toEqual([]);
+      expect(claims()).toBe(1);
+      expect(logged.filter((line) => line.level !== 'info')).toEqual([]);
+    });
+
+    it('gives a batch claimed as the hub stops back unprocessed and uncounted, without a warning', async () => {
+      const claimed = held<ClaimedCapture[]>();
+      let recognised = 0;
+      const { worker, completed, released, logged } = workerWith({
+        batch: [],
+        claim: () => claimed.promise,
+        processCaptures: (jpegs) => {
+          recognised++;
+          return Promise.resolve(jpegs.map(() => image()));
+        },
+      });
+      worker.onApplicationBootstrap();
+      await tick();
+      const stopping = worker.onModuleDestroy();
+      claimed.resolve([capture('a', 3), capture('b', 3)]);
+      await stopping;
+      expect(recognised).toBe(0);
+      expect(completed).toEqual([]);
+      expect(released).toEqual([{ eventIds: ['a', 'b'], options: { countAttempt: false } }]);
+      expect(logged.filter((line) => line.level !== 'info')).toEqual([]);
+    });
+
+    it('gives the batch back when recognition stopped before it (no warning, no failed capture)', async () => {
+      const { worker, completed, released, logged } = workerWith({
+        batch: [capture('a'), capture('b')],
+        processCaptures: () => Promise.reject(new FaceRecognitionStoppedError()),
+      });
+      expect(await worker.drain()).toBe(0);
+      expect(completed).toEqual([]);
+      expect(released).toEqual([{ eventIds: ['a', 'b'], options: { countAttempt: false } }]);
+      expect(logged.filter((line) => line.level !== 'info')).toEqual([]);
+    });
   });
 });

@@ -10,7 +10,7 @@ import type { Logger } from '../platform/logging/logger';
 import { descriptorToBytes } from './face-descriptor-codec';
 import { FaceCapturesRepository, type CaptureResult, type ClaimedCapture } from './face-captures.repository';
 import type { FaceImageResult } from './face-pipeline';
-import { FaceRecognitionService, thumbnailOf } from './face-recognition.service';
+import { FaceRecognitionService, FaceRecognitionStoppedError, thumbnailOf } from './face-recognition.service';
 import { report } from './face-upload';
 import { FaceSearchService } from './face-search.service';
 import { FacesMetrics } from './faces.metrics';
@@ -31,10 +31,14 @@ const SEVERITY_BY_PRIORITY: Record<number, AlertSeverity> = { 1: 'critical', 2: 
  * (a batch that outlived its lease leaves its captures to the worker that claimed them again). Hits of a
  * person at a device merge by shot time whatever order they are processed in (FaceCapturesRepository.recordHit).
  * Woken by `face.stored`, and polls every FACE_SYNC_INTERVAL_MS for captures other replicas stored.
+ * Stopping takes no more work: the batch in hand finishes (FaceRecognitionService releases its sessions
+ * only after the running call), or, claimed after recognition stopped, is given back at once, its claim
+ * not counted, so another hub takes it without waiting for the lease.
  */
 @Injectable()
 export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private running = false;
+  private stopping = false;
   private loop?: Promise<void>;
   private wake?: () => void;
   private timer?: NodeJS.Timeout;
@@ -68,6 +72,7 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
   }
 
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     this.running = false;
     this.unsubscribe?.();
     if (this.timer) clearInterval(this.timer);
@@ -96,6 +101,7 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
         failures++;
         this.logger.warn({ err: error, attempt: failures }, 'face capture batch failed; retrying');
       }
+      if (!this.running) break;
       if (done > 0 && failures === 0) continue;
       const delay = failures > 0 ? Math.min(30_000, 500 * 2 ** failures) : this.config.FACE_SYNC_INTERVAL_MS;
       await new Promise<void>((resolve) => {
@@ -111,11 +117,13 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
 
   /** One batch: lease, recognise, match, alert, store. Returns how many captures it finished. */
   async processBatch(): Promise<number> {
+    if (this.stopping) return 0;
     const batch = await this.captures.claim(this.config.FACE_BATCH_SIZE, this.config.FACE_LEASE_SECONDS);
     if (batch.length === 0) {
       void this.sampleBacklog();
       return 0;
     }
+    if (this.stopping) return this.giveBack(batch);
     this.metrics.batchSize.observe(batch.length);
     try {
       const results = await this.recognise(batch);
@@ -136,9 +144,24 @@ export class FaceCaptureWorker implements OnApplicationBootstrap, OnModuleDestro
       this.search.refreshSoon();
       return results.length;
     } catch (error) {
+      if (error instanceof FaceRecognitionStoppedError) return this.giveBack(batch);
       await this.captures.release(batch).catch(() => undefined);
       throw error;
     }
+  }
+
+  /** The hub is stopping: the claim goes back unprocessed and uncounted, for this or another hub to take. */
+  private async giveBack(batch: readonly ClaimedCapture[]): Promise<number> {
+    try {
+      await this.captures.release(batch, { countAttempt: false });
+      this.logger.info({ captures: batch.length }, 'hub stopping: face captures given back unprocessed');
+    } catch (error) {
+      this.logger.warn(
+        { err: error, eventIds: batch.map((capture) => capture.eventId) },
+        'hub stopping: face captures not given back; they wait for their lease to lapse',
+      );
+    }
+    return 0;
   }
 
   private async recognise(batch: ClaimedCapture[]): Promise<CaptureResult[]> {

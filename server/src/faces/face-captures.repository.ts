@@ -93,15 +93,28 @@ export class FaceCapturesRepository {
     }));
   }
 
-  /** Gives leased captures back (the batch failed as a whole; they are retried), unless claimed again since. */
-  async release(captures: readonly { eventId: string; shotTime: string; attempts: number }[]): Promise<void> {
+  /**
+   * Gives leased captures back, unless claimed again since: the batch failed as a whole (they are retried,
+   * the claim counted towards the attempts), or the hub is stopping (`countAttempt: false`: the claim was
+   * never tried, so it does not count; the next claim gets the same token, which is safe since this one
+   * will neither mark nor release them again).
+   */
+  async release(
+    captures: readonly { eventId: string; shotTime: string; attempts: number }[],
+    options: { countAttempt?: boolean } = {},
+  ): Promise<void> {
     if (captures.length === 0) return;
     await this.database.query(
-      `UPDATE face_captures f SET claimed_until = NULL
+      `UPDATE face_captures f SET claimed_until = NULL, attempts = f.attempts - $4::smallint
        FROM unnest($1::text[], $2::timestamptz[], $3::smallint[]) AS u(event_id, shot_time, attempts)
        WHERE f.event_id = u.event_id AND f.shot_time = u.shot_time AND f.processed_at IS NULL
          AND f.attempts = u.attempts`,
-      [captures.map((c) => c.eventId), captures.map((c) => c.shotTime), captures.map((c) => c.attempts)],
+      [
+        captures.map((c) => c.eventId),
+        captures.map((c) => c.shotTime),
+        captures.map((c) => c.attempts),
+        options.countAttempt === false ? 1 : 0,
+      ],
     );
   }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, ServiceUnavailableException, type OnModuleDestroy } from '@nestjs/common';
 import sharp from 'sharp';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
@@ -10,16 +10,28 @@ import { FACE_PIPELINE_PRESETS, FacePipeline, type FaceImageResult, type FacePip
 
 export type PipelineKind = 'checkpointCrop' | 'scene';
 
+/** Work asked of the pipelines once the hub has begun to stop (a 503 where it reaches a request). */
+export class FaceRecognitionStoppedError extends ServiceUnavailableException {
+  constructor() {
+    super('face recognition is stopping with the hub');
+    this.name = 'FaceRecognitionStoppedError';
+  }
+}
+
 /**
  * The ONNX face pipelines of this hub, each created once on first use (so a hub that never sees a face
  * never loads the models): `checkpointCrop` (BlazeFace front-128, one face) for the crops face checkpoints
  * send, `scene` (back-256) for uploaded photos. Work runs one call at a time: on two cores concurrent
- * ONNX runs were slower than the same runs in turn.
+ * ONNX runs were slower than the same runs in turn. Closing refuses new and waiting work
+ * (FaceRecognitionStoppedError), lets the running call finish, and only then releases the ONNX sessions.
  */
 @Injectable()
 export class FaceRecognitionService implements OnModuleDestroy {
   private readonly pipelines = new Map<PipelineKind, Promise<FacePipeline>>();
   private queue: Promise<unknown> = Promise.resolve();
+  private stopping = false;
+  private released = false;
+  private closed?: Promise<void>;
   readonly threads: number;
 
   constructor(
@@ -34,6 +46,8 @@ export class FaceRecognitionService implements OnModuleDestroy {
   }
 
   pipeline(kind: PipelineKind): Promise<FacePipeline> {
+    // The call running when closing began may still load a pipeline; nothing after it may.
+    if (this.released) return Promise.reject(new FaceRecognitionStoppedError());
     let pipeline = this.pipelines.get(kind);
     if (!pipeline) {
       const options: FacePipelineOptions = {
@@ -51,9 +65,11 @@ export class FaceRecognitionService implements OnModuleDestroy {
     return pipeline;
   }
 
-  /** Runs `work` after every earlier call has finished. */
+  /** Runs `work` after every earlier call has finished; refused once closing has begun (also while it waits). */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
+    if (this.stopping) return Promise.reject(new FaceRecognitionStoppedError());
+    const guarded = () => (this.stopping ? Promise.reject(new FaceRecognitionStoppedError()) : work());
+    const run = this.queue.then(guarded, guarded);
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -78,10 +94,25 @@ export class FaceRecognitionService implements OnModuleDestroy {
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
-    const pipelines = await Promise.allSettled(this.pipelines.values());
-    this.pipelines.clear();
-    for (const pipeline of pipelines) if (pipeline.status === 'fulfilled') await pipeline.value.close();
+  /**
+   * Stops taking work, waits for the call that is running (a capture batch finishes on live sessions),
+   * then releases the sessions. Releasing them under a running call failed its images with "Session
+   * already disposed".
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.stopping = true;
+      await this.queue;
+      this.released = true;
+      const pipelines = await Promise.allSettled(this.pipelines.values());
+      this.pipelines.clear();
+      for (const pipeline of pipelines) if (pipeline.status === 'fulfilled') await pipeline.value.close();
+    })();
+    return this.closed;
+  }
+
+  onModuleDestroy(): Promise<void> {
+    return this.close();
   }
 }
 

@@ -16,7 +16,7 @@ import { LOGGER } from '../platform/logging/logging.tokens';
 import type { Logger } from '../platform/logging/logger';
 import { CaptureSearchIndex, type IndexedCapture } from './capture-search-index';
 import { FaceCapturesRepository } from './face-captures.repository';
-import { FaceRecognitionService } from './face-recognition.service';
+import { FaceRecognitionService, FaceRecognitionStoppedError } from './face-recognition.service';
 import { FaceUploadException, looksLikeImage, report, singleFaceOf } from './face-upload';
 import { FacesMetrics } from './faces.metrics';
 import type { Requester, UploadedPhoto } from './watchlist.service';
@@ -84,6 +84,7 @@ export class FaceSearchService implements OnModuleInit, OnModuleDestroy {
     try {
       image = await this.recognition.processUpload(file.buffer);
     } catch (error) {
+      if (error instanceof FaceRecognitionStoppedError) throw error;
       throw new FaceUploadException('not_an_image', `the image could not be read: ${(error as Error).message}`);
     }
     const face = singleFaceOf(image);

@@ -23,7 +23,7 @@ import type { HubConfig } from '../platform/config/hub-config';
 import { LOGGER } from '../platform/logging/logging.tokens';
 import type { Logger } from '../platform/logging/logger';
 import { descriptorToBytes } from './face-descriptor-codec';
-import { FaceRecognitionService, thumbnailOf } from './face-recognition.service';
+import { FaceRecognitionService, FaceRecognitionStoppedError, thumbnailOf } from './face-recognition.service';
 import { FaceUploadException, looksLikeImage, report, singleFaceOf } from './face-upload';
 import { WatchlistRepository, type PersonWrite, type PhotoWrite } from './watchlist.repository';
 import { WatchlistMatcher, parseCategoryThresholds, type WatchlistTarget } from './watchlist-matcher';
@@ -215,6 +215,7 @@ export class WatchlistService implements OnModuleInit, OnModuleDestroy {
       try {
         result = await this.recognition.processUpload(file.buffer);
       } catch (error) {
+        if (error instanceof FaceRecognitionStoppedError) throw error;
         throw new FaceUploadException('not_an_image', `the image could not be read: ${(error as Error).message}`, {
           file: which,
         });
