@@ -108,6 +108,93 @@ describe('DistrictSimulator time compression', () => {
     expect(submitted.every((event, index, all) => index === 0 || event.at >= all[index - 1].at)).toBe(true);
   });
 
+  it('when behind, catches up in turns of at most maxEventsPerTurn events, each handing the event loop back', async () => {
+    const submitted: Submitted[] = [];
+    const simulator = new DistrictSimulator({
+      estate,
+      seed: 5,
+      timeCompression: 60,
+      faults: false,
+      startAt,
+      maxEventsPerTurn: 40,
+      images: new ImageStore(tmpdir()),
+    });
+    await simulator.start({
+      sink: recordingSink(submitted),
+      links: { sever: () => undefined, restore: () => undefined },
+    });
+    // The process was busy for 10 s: ten simulated minutes are due at once, many turns' worth.
+    vi.setSystemTime(realStart + 10_000);
+    const dueNow = modelEvents(startAt, startAt + 600_000).length;
+    expect(dueNow).toBeGreaterThan(20 * 40);
+
+    // One timer callback is one turn of the event loop: each plays 40 events and returns, so the
+    // agent's socket I/O (acknowledgements) runs between them, and the next turn does not wait for the
+    // tick interval. A catch-up in one burst would play everything due in the first turn.
+    const perTurn: number[] = [];
+    const turnsStarted = Date.now();
+    for (let turn = 0; turn < 20; turn += 1) {
+      const before = submitted.length;
+      vi.advanceTimersToNextTimer();
+      perTurn.push(submitted.length - before);
+    }
+    expect(perTurn).toEqual(Array.from({ length: 20 }, () => 40));
+    expect(Date.now() - turnsStarted).toBeLessThan(100 + 20 * 5);
+    expect(simulator.stats().lagMs).toBeGreaterThan(0);
+    // Slices are generated as they are played, not all that the clock has passed at once.
+    expect(simulator.stats().generated).toBeLessThan(20 * 40 + dueNow / 10);
+
+    // Then it catches up with everything that was due, in order, none lost.
+    await vi.advanceTimersByTimeAsync(100);
+    await simulator.stop();
+    expect(simulator.stats().lagMs).toBe(0);
+    const model = modelEvents(startAt, simulator.simNow()).map((e) => `${e.deviceId}/${e.kind}`);
+    expect(submitted.length).toBeGreaterThanOrEqual(dueNow);
+    expect(submitted.map((e) => `${e.deviceId}/${e.kind}`)).toEqual(model.slice(0, submitted.length));
+  });
+
+  it('generates the next slice a few devices per tick before the clock reaches it, not all in one tick', async () => {
+    const submitted: Submitted[] = [];
+    const simulator = new DistrictSimulator({
+      estate,
+      seed: 5,
+      timeCompression: 1,
+      faults: false,
+      startAt,
+      images: new ImageStore(tmpdir()),
+    });
+    const model = simulator.model;
+    const continueSlice = model.continueSlice.bind(model);
+    const perTick: number[] = [];
+    const builtAt: number[] = [];
+    const leftAtFinish: number[] = [];
+    vi.spyOn(model, 'continueSlice').mockImplementation((slice, devices) => {
+      const before = slice.nextDevice;
+      const done = continueSlice(slice, devices);
+      (devices === undefined ? leftAtFinish : perTick).push(slice.nextDevice - before);
+      if (devices !== undefined) builtAt.push(Date.now());
+      return done;
+    });
+    await simulator.start({
+      sink: recordingSink(submitted),
+      links: { sever: () => undefined, restore: () => undefined },
+    });
+    await vi.advanceTimersByTimeAsync(25_000);
+    await simulator.stop();
+    // The first slice is due at once; the two after it were ready when the clock reached them.
+    expect(leftAtFinish).toEqual([estate.devices.length, 0, 0]);
+    // 24 devices over the ~100 ticks of a slice: one device every few ticks ...
+    expect(perTick.length).toBeGreaterThanOrEqual(2 * estate.devices.length);
+    expect(Math.max(...perTick)).toBe(1);
+    // ... spread over the ten seconds before the clock reaches the slice.
+    const firstSliceBuilds = builtAt.filter((at) => at < realStart + 10_000);
+    expect(firstSliceBuilds).toHaveLength(estate.devices.length);
+    expect(firstSliceBuilds.at(-1)! - firstSliceBuilds[0]).toBeGreaterThan(8_000);
+    expect(submitted.map((e) => `${e.deviceId}/${e.kind}`)).toEqual(
+      modelEvents(startAt, startAt + 25_000).map((e) => `${e.deviceId}/${e.kind}`),
+    );
+  });
+
   it('refuses a compression that is not positive', () => {
     for (const timeCompression of [0, -2, Number.NaN]) {
       expect(

@@ -11,7 +11,13 @@ import {
 } from '../sources/event-source';
 import { silentLogger, type Logger } from '../util/logger';
 import type { DistrictEstate } from './district-estate';
-import { DistrictTrafficModel, SLICE_MS, type SimEvent, type SimFault } from './district-traffic-model';
+import {
+  DistrictTrafficModel,
+  SLICE_MS,
+  type SimEvent,
+  type SimFault,
+  type SliceInProgress,
+} from './district-traffic-model';
 import type { FaceGallery } from './face-gallery';
 import { SimulatedDevice } from './simulated-device';
 
@@ -32,6 +38,13 @@ export interface DistrictSimulatorOptions {
   faults?: boolean;
   /** Events handed to the agent and not yet accepted, at most; beyond it the simulator waits (default 20000). */
   maxOutstanding?: number;
+  /**
+   * Events played in one turn of the event loop, at most (default 250). When more are due (the
+   * simulator is behind), the rest follow in the next turns, after the agent's pending I/O: one long
+   * catch-up burst would hold every MQTT socket of the process, so no acknowledgement came in and the
+   * publishers' windows stayed full, and the longer the burst the more was due for the next one.
+   */
+  maxEventsPerTurn?: number;
   tickMs?: number;
   images: ImageStore;
   logger?: Logger;
@@ -71,6 +84,9 @@ export class DistrictSimulator implements EventSource {
   private nextSlice = 0;
   private queue: Scheduled[] = [];
   private queueHead = 0;
+  /** The next slice, generated a part per tick before the clock reaches it. */
+  private building: SliceInProgress | undefined;
+  private buildCredit = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly counters = {
@@ -123,6 +139,7 @@ export class DistrictSimulator implements EventSource {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.sink = undefined;
+    this.building = undefined;
     for (const device of this.devices.values()) device.stop();
     const deadline = Date.now() + 5000;
     while (this.counters.outstanding > 0 && Date.now() < deadline)
@@ -151,31 +168,79 @@ export class DistrictSimulator implements EventSource {
 
   private tick(): void {
     if (!this.sink) return;
-    const realNow = Date.now();
-    const simNow = this.simNow(realNow);
-    // Keep one slice generated ahead of the clock.
-    while (this.nextSlice <= simNow + SLICE_MS) {
-      const { events, faults } = this.model.generateSlice(this.nextSlice);
-      this.nextSlice += SLICE_MS;
-      const fresh: Scheduled[] = [
-        ...events.filter((event) => event.simTime >= this.simStart),
-        ...(this.options.faults === false
-          ? []
-          : faults.filter((f) => f.simTime >= this.simStart).map((f) => ({ ...f, phase: 'start' as const }))),
-      ].sort((a, b) => a.simTime - b.simTime);
-      this.counters.generated += events.length;
-      this.queue = this.queue.slice(this.queueHead).concat(fresh);
-      this.queueHead = 0;
-    }
-    const maxOutstanding = this.options.maxOutstanding ?? 20_000;
-    while (this.queueHead < this.queue.length && this.queue[this.queueHead].simTime <= simNow) {
-      if (this.counters.outstanding >= maxOutstanding) break;
-      this.play(this.queue[this.queueHead]);
-      this.queueHead += 1;
-    }
+    const simNow = this.simNow();
+    const more = this.playDue(simNow);
+    this.buildAhead(simNow);
     const next = this.queue[this.queueHead];
     this.counters.lagMs = next && next.simTime <= simNow ? Math.round((simNow - next.simTime) / this.compression) : 0;
-    this.timer = setTimeout(() => this.tick(), this.options.tickMs ?? 100);
+    // Behind: go on at the next turn of the event loop, once its I/O (acknowledgements) has been handled.
+    this.timer = setTimeout(() => this.tick(), more ? 0 : (this.options.tickMs ?? 100));
+  }
+
+  private get eventsPerTurn(): number {
+    return Math.max(1, this.options.maxEventsPerTurn ?? 250);
+  }
+
+  /**
+   * Plays the events due at `simNow` in order, at most `maxEventsPerTurn` of them and while fewer than
+   * `maxOutstanding` wait for the agent; takes the next slice when the queue is played out and the
+   * clock has reached it. True when the turn's budget, not the clock, stopped it.
+   */
+  private playDue(simNow: number): boolean {
+    const maxOutstanding = this.options.maxOutstanding ?? 20_000;
+    let played = 0;
+    for (;;) {
+      if (this.queueHead >= this.queue.length) {
+        if (this.nextSlice > simNow) return false;
+        this.takeNextSlice();
+        continue;
+      }
+      if (this.queue[this.queueHead].simTime > simNow || this.counters.outstanding >= maxOutstanding) return false;
+      if (played >= this.eventsPerTurn) return true;
+      this.play(this.queue[this.queueHead]);
+      this.queueHead += 1;
+      played += 1;
+    }
+  }
+
+  /**
+   * Queues the next slice, once everything before it was played: what was not built ahead is
+   * generated now. A simulator that is behind generates at the pace it plays, not at the clock's.
+   */
+  private takeNextSlice(): void {
+    const slice = this.building?.sliceStart === this.nextSlice ? this.building : this.model.beginSlice(this.nextSlice);
+    this.building = undefined;
+    this.buildCredit = 0;
+    const { events, faults } = this.model.finishSlice(slice);
+    this.nextSlice += SLICE_MS;
+    this.counters.generated += events.length;
+    this.queue = [
+      ...events.filter((event) => event.simTime >= this.simStart),
+      ...(this.options.faults === false
+        ? []
+        : faults.filter((f) => f.simTime >= this.simStart).map((f) => ({ ...f, phase: 'start' as const }))),
+    ].sort((a, b) => a.simTime - b.simTime);
+    this.queueHead = 0;
+  }
+
+  /**
+   * Generates a part of the next slice, its devices spread over the turns left before it is needed:
+   * the ticks until the clock reaches it, or the turns it takes to play what is queued before it.
+   * So generating a slice of a loaded district never holds the event loop in one piece.
+   */
+  private buildAhead(simNow: number): void {
+    this.building ??= this.model.beginSlice(this.nextSlice);
+    const devicesLeft = this.options.estate.devices.length - this.building.nextDevice;
+    if (devicesLeft === 0) return;
+    const byClock = Math.floor((this.nextSlice - simNow) / this.compression / (this.options.tickMs ?? 100));
+    const byQueue = Math.floor((this.queue.length - this.queueHead) / this.eventsPerTurn);
+    const turnsLeft = Math.max(1, Math.max(byClock, byQueue) - 1);
+    // Less than a device a turn when there are more turns than devices: one every few turns.
+    this.buildCredit += devicesLeft / turnsLeft;
+    const devices = Math.floor(this.buildCredit);
+    if (devices === 0) return;
+    this.buildCredit -= devices;
+    this.model.continueSlice(this.building, devices);
   }
 
   private play(item: Scheduled): void {

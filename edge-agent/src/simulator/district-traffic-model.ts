@@ -70,6 +70,15 @@ export interface SimFault {
   cause?: 'network' | 'power';
 }
 
+/** A slice being generated device by device (see `DistrictTrafficModel.beginSlice`). */
+export interface SliceInProgress {
+  readonly sliceStart: number;
+  /** Index in the estate of the next device to generate. */
+  nextDevice: number;
+  readonly events: SimEvent[];
+  readonly faults: SimFault[];
+}
+
 export interface TrafficModelOptions {
   seed: number | string;
   /** Multiplies every event rate (load testing); faults are not multiplied. */
@@ -123,69 +132,96 @@ export class DistrictTrafficModel {
 
   /** Events and faults of the slice starting at `sliceStart` (a multiple of SLICE_MS), sorted by time. */
   generateSlice(sliceStart: number): { events: SimEvent[]; faults: SimFault[] } {
-    const events: SimEvent[] = [...(this.deferred.get(sliceStart) ?? [])];
-    this.deferred.delete(sliceStart);
-    const faults: SimFault[] = [];
-    const middle = sliceStart + SLICE_MS / 2;
-    const sliceS = SLICE_MS / 1000;
-    for (const device of this.estate.devices) {
-      const random = new SeededRandom((this.seedHash ^ hashString(`${device.registration.id}:${sliceStart}`)) >>> 0);
-      const at = () => sliceStart + Math.floor(random.next() * SLICE_MS);
-      if (device.lane) {
-        const count = random.poisson(
-          ratePerSecond(VEHICLE_PROFILE, device.lane.vehiclesPerDay, middle) * sliceS * this.multiplier,
-        );
-        for (let i = 0; i < count; i += 1) events.push(this.passage(device, at(), random));
-      } else if (device.face && this.facesEnabled) {
-        const count = random.poisson(
-          ratePerSecond(PEDESTRIAN_PROFILE, device.face.facesPerDay, middle) * sliceS * this.multiplier,
-        );
-        for (let i = 0; i < count; i += 1) events.push(this.face(device, at(), random));
-      }
-      const incidents =
-        device.kind === 'hd_camera'
-          ? STREET_INCIDENTS_PER_DAY
-          : device.kind === 'long_range'
-            ? LONG_RANGE_INCIDENTS_PER_DAY
-            : {};
-      for (const [kind, perDay] of Object.entries(incidents) as [IncidentKind, number][]) {
-        const profile =
-          kind in INCIDENT_PROFILES ? INCIDENT_PROFILES[kind as keyof typeof INCIDENT_PROFILES] : FLAT_PROFILE;
-        const count = random.poisson(ratePerSecond(profile, perDay, middle) * sliceS * this.multiplier);
-        for (let i = 0; i < count; i += 1) events.push(this.incident(device, kind, at(), random));
-      }
-      const faultChance = (perDay: number) => random.chance((perDay * SLICE_MS) / 86_400_000);
-      if (faultChance(FAULTS_PER_DAY.outage)) {
-        const cause = random.chance(0.7) ? 'network' : 'power';
-        const minutes = cause === 'network' ? random.int(2, 20) : random.int(1, 10);
-        faults.push({
-          type: 'outage',
-          cause,
-          deviceId: device.registration.id,
-          simTime: at(),
-          durationMs: minutes * 60_000,
-        });
-      }
-      if (device.kind !== 'checkpoint' && faultChance(FAULTS_PER_DAY.videoLoss)) {
-        faults.push({
-          type: 'video_loss',
-          deviceId: device.registration.id,
-          simTime: at(),
-          durationMs: random.int(2, 20) * 60_000,
-        });
-      }
-      if (device.kind !== 'checkpoint' && faultChance(FAULTS_PER_DAY.tamper)) {
-        faults.push({
-          type: 'tamper',
-          deviceId: device.registration.id,
-          simTime: at(),
-          durationMs: random.int(5, 30) * 60_000,
-        });
-      }
+    return this.finishSlice(this.beginSlice(sliceStart));
+  }
+
+  /**
+   * The same slice made a few devices at a time (`continueSlice`), so that a caller can spread the
+   * work over several turns of the event loop; `finishSlice` gives what `generateSlice` would have.
+   * Slices must be finished in order.
+   */
+  beginSlice(sliceStart: number): SliceInProgress {
+    return { sliceStart, nextDevice: 0, events: [], faults: [] };
+  }
+
+  /** Generates the next `devices` devices of the slice; true when every device is done. */
+  continueSlice(slice: SliceInProgress, devices = Number.POSITIVE_INFINITY): boolean {
+    const all = this.estate.devices;
+    for (let done = 0; done < devices && slice.nextDevice < all.length; done += 1) {
+      this.generateDevice(all[slice.nextDevice], slice);
+      slice.nextDevice += 1;
     }
+    return slice.nextDevice >= all.length;
+  }
+
+  /** Generates what is left of the slice and returns its events and faults, sorted by time. */
+  finishSlice(slice: SliceInProgress): { events: SimEvent[]; faults: SimFault[] } {
+    this.continueSlice(slice);
+    const events: SimEvent[] = [...(this.deferred.get(slice.sliceStart) ?? []), ...slice.events];
+    this.deferred.delete(slice.sliceStart);
+    const faults = [...slice.faults];
     events.sort((a, b) => a.simTime - b.simTime);
     faults.sort((a, b) => a.simTime - b.simTime);
     return { events, faults };
+  }
+
+  private generateDevice(device: EstateDevice, slice: SliceInProgress): void {
+    const { sliceStart, events, faults } = slice;
+    const middle = sliceStart + SLICE_MS / 2;
+    const sliceS = SLICE_MS / 1000;
+    const random = new SeededRandom((this.seedHash ^ hashString(`${device.registration.id}:${sliceStart}`)) >>> 0);
+    const at = () => sliceStart + Math.floor(random.next() * SLICE_MS);
+    if (device.lane) {
+      const count = random.poisson(
+        ratePerSecond(VEHICLE_PROFILE, device.lane.vehiclesPerDay, middle) * sliceS * this.multiplier,
+      );
+      for (let i = 0; i < count; i += 1) events.push(this.passage(device, at(), random));
+    } else if (device.face && this.facesEnabled) {
+      const count = random.poisson(
+        ratePerSecond(PEDESTRIAN_PROFILE, device.face.facesPerDay, middle) * sliceS * this.multiplier,
+      );
+      for (let i = 0; i < count; i += 1) events.push(this.face(device, at(), random));
+    }
+    const incidents =
+      device.kind === 'hd_camera'
+        ? STREET_INCIDENTS_PER_DAY
+        : device.kind === 'long_range'
+          ? LONG_RANGE_INCIDENTS_PER_DAY
+          : {};
+    for (const [kind, perDay] of Object.entries(incidents) as [IncidentKind, number][]) {
+      const profile =
+        kind in INCIDENT_PROFILES ? INCIDENT_PROFILES[kind as keyof typeof INCIDENT_PROFILES] : FLAT_PROFILE;
+      const count = random.poisson(ratePerSecond(profile, perDay, middle) * sliceS * this.multiplier);
+      for (let i = 0; i < count; i += 1) events.push(this.incident(device, kind, at(), random));
+    }
+    const faultChance = (perDay: number) => random.chance((perDay * SLICE_MS) / 86_400_000);
+    if (faultChance(FAULTS_PER_DAY.outage)) {
+      const cause = random.chance(0.7) ? 'network' : 'power';
+      const minutes = cause === 'network' ? random.int(2, 20) : random.int(1, 10);
+      faults.push({
+        type: 'outage',
+        cause,
+        deviceId: device.registration.id,
+        simTime: at(),
+        durationMs: minutes * 60_000,
+      });
+    }
+    if (device.kind !== 'checkpoint' && faultChance(FAULTS_PER_DAY.videoLoss)) {
+      faults.push({
+        type: 'video_loss',
+        deviceId: device.registration.id,
+        simTime: at(),
+        durationMs: random.int(2, 20) * 60_000,
+      });
+    }
+    if (device.kind !== 'checkpoint' && faultChance(FAULTS_PER_DAY.tamper)) {
+      faults.push({
+        type: 'tamper',
+        deviceId: device.registration.id,
+        simTime: at(),
+        durationMs: random.int(5, 30) * 60_000,
+      });
+    }
   }
 
   /** The incident a device reports when one of its faults starts. */
