@@ -22,7 +22,9 @@ class MemorySpool implements SpoolQueue {
       });
     }
   }
+  reads = 0;
   readAfter(_deviceId: string, afterSeq: number, limit: number): SpoolEntry[] {
+    this.reads += 1;
     return this.entries.filter((e) => e.seq > afterSeq).slice(0, limit);
   }
   remove(seqs: Iterable<number>): void {
@@ -57,6 +59,31 @@ describe('DevicePublisher', () => {
     channel.sent[0].done();
     expect(spool.removed).toEqual([1]);
     expect(channel.sent.map((s) => s.payload)).toEqual(['1', '2', '3']);
+    publisher.stop();
+  });
+
+  it('reads the spool only when something was committed after what it has sent', () => {
+    const spool = new MemorySpool();
+    const channel = new ManualChannel();
+    spool.add(10);
+    const publisher = new DevicePublisher({ deviceId: DEVICE, topics, spool, channel, window: 4 });
+    publisher.start();
+    expect(spool.reads).toBe(1);
+    // The page read once feeds the window as acknowledgements come: no read per acknowledgement.
+    for (let i = 0; i < 10; i += 1) channel.sent[i].done();
+    expect(channel.sent).toHaveLength(10);
+    expect(spool.reads).toBe(1);
+    // Caught up: notifications and acknowledgements with nothing new do not query the spool.
+    publisher.notify();
+    publisher.notify();
+    expect(spool.reads).toBe(1);
+    // New events: one read takes all of them, the notifications after it find them in the page.
+    spool.add(3);
+    for (let i = 0; i < 3; i += 1) publisher.notify();
+    expect(spool.reads).toBe(2);
+    for (const sent of channel.sent.slice(10)) sent.done();
+    expect(channel.sent.map((s) => s.payload)).toEqual(Array.from({ length: 13 }, (_, i) => `${i + 1}`));
+    expect(spool.reads).toBe(2);
     publisher.stop();
   });
 

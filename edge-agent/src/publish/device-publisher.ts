@@ -123,6 +123,9 @@ export class DevicePublisher {
   private pump(): void {
     while (this.running && this.inFlight.size < this.window) {
       if (this.page.length === 0) {
+        // Nothing of this device was committed after the cursor: no query (each ack and each accepted
+        // event comes here, and an empty read of the spool costs as much as a full one).
+        if (this.options.spool.lastSeq(this.options.deviceId) <= this.cursor) return;
         this.page = this.options.spool.readAfter(this.options.deviceId, this.cursor, Math.max(this.window * 4, 256));
         if (this.page.length === 0) return;
       }
