@@ -8,6 +8,10 @@
  *
  *   npx tsx test/bench/simulator.bench.ts          (BENCH_QUICK=1 to finish under a minute)
  *
+ * Past saturation, one more step at twice the multiplier that saturated shows that the acknowledged rate
+ * holds near the peak instead of collapsing (its share of the peak is printed), then the load stops and
+ * the time the spool takes to drain is measured.
+ *
  * BENCH_MULTIPLIER: the first step (default 100 quick, 50 otherwise). BENCH_SPOOL_SYNC: commit or
  * checkpoint (default, as the simulator runs). Ends with ONE line of JSON with the figures.
  */
@@ -162,7 +166,24 @@ async function main(): Promise<void> {
     report(step);
     if (!step.sustained) saturated = step;
   }
+  const peak = Math.max(...steps.map((s) => s.acknowledgedEventsPerS));
+  // Past saturation: twice the load that saturated. Acknowledgements should hold near the peak.
+  let overload: Step | undefined;
+  if (saturated) {
+    overload = await runStep(saturated.multiplier * 2);
+    console.log(
+      `past saturation: ${overload.multiplier}x offered ${overload.offeredEventsPerS}/s, accepted ${overload.acceptedEventsPerS}/s, ` +
+        `acknowledged ${overload.acknowledgedEventsPerS}/s = ${percent(overload.acknowledgedEventsPerS, peak)}% of the peak ${peak}/s, ` +
+        `spool ${overload.spoolDepthStart} -> ${overload.spoolDepthEnd}, lag ${overload.simulatorLagMs} ms, cpu ${overload.agentCpuPercentOfOneCore}%`,
+    );
+  }
+  // The load stops: the spool drains.
   await district.stop();
+  const drained = await measureDrain(agent, quick ? 30_000 : 120_000);
+  console.log(
+    `load stopped: spool ${drained.from} -> ${drained.left} in ${drained.seconds} s` +
+      (drained.seconds > 0 ? ` (${Math.round((drained.from - drained.left) / drained.seconds)} events/s)` : ''),
+  );
   await agent.stop();
   await broker.dispose();
   rmSync(dataDir, { recursive: true, force: true });
@@ -172,7 +193,7 @@ async function main(): Promise<void> {
   const shown = best ?? steps[0];
   console.log('load steps (busiest hour, one agent process):');
   console.table(
-    steps.map((s) => ({
+    [...steps, ...(overload ? [overload] : [])].map((s) => ({
       multiplier: s.multiplier,
       'offered/s': s.offeredEventsPerS,
       'accepted/s': s.acceptedEventsPerS,
@@ -181,8 +202,8 @@ async function main(): Promise<void> {
       'spool end': s.spoolDepthEnd,
       'lag ms': s.simulatorLagMs,
       'cpu %': s.agentCpuPercentOfOneCore,
-      sustained: s.sustained,
-      limit: s.limit ?? '',
+      sustained: s === overload ? 'past saturation' : s.sustained,
+      limit: s === overload ? `${percent(s.acknowledgedEventsPerS, peak)}% of the peak acknowledged` : (s.limit ?? ''),
     })),
   );
   console.log(
@@ -216,7 +237,17 @@ async function main(): Promise<void> {
     saturatedAtMultiplier: saturated?.multiplier ?? null,
     saturatedBy: saturated?.limit ?? null,
     saturatedAcknowledgedEventsPerS: saturated?.acknowledgedEventsPerS ?? null,
-    peakAcknowledgedEventsPerS: Math.max(...steps.map((s) => s.acknowledgedEventsPerS)),
+    peakAcknowledgedEventsPerS: peak,
+    // Twice the saturating multiplier: acknowledged rate and its share of the peak (1 = no collapse).
+    overloadMultiplier: overload?.multiplier ?? null,
+    overloadAcceptedEventsPerS: overload?.acceptedEventsPerS ?? null,
+    overloadAcknowledgedEventsPerS: overload?.acknowledgedEventsPerS ?? null,
+    overloadShareOfPeak: overload ? Math.round((overload.acknowledgedEventsPerS / peak) * 100) / 100 : null,
+    overloadSpoolGrowth: overload ? overload.spoolDepthEnd - overload.spoolDepthStart : null,
+    // After the load stopped: the spool left at the end of the load, what was left when draining stopped, and how long it took.
+    drainFrom: drained.from,
+    drainLeft: drained.left,
+    drainS: drained.seconds,
     steps: steps.map((s) => [
       s.multiplier,
       s.acknowledgedEventsPerS,
@@ -296,6 +327,21 @@ function report(step: Step): void {
       `lag ${step.simulatorLagMs} ms, cpu ${step.agentCpuPercentOfOneCore}%` +
       (step.sustained ? '' : `: not sustained (${step.limit})`),
   );
+}
+
+/** Waits for the spool to empty after the load stopped: where it started, what is left, seconds taken. */
+async function measureDrain(
+  agent: EdgeAgent,
+  timeoutMs: number,
+): Promise<{ from: number; left: number; seconds: number }> {
+  const started = Date.now();
+  const from = agent.spool.depth();
+  while (agent.spool.depth() > 0 && Date.now() - started < timeoutMs) await delay(100);
+  return { from, left: agent.spool.depth(), seconds: Math.round((Date.now() - started) / 100) / 10 };
+}
+
+function percent(part: number, whole: number): number {
+  return whole > 0 ? Math.round((part / whole) * 100) : 0;
 }
 
 /** Waits for the spool to empty (between a saturated step and the bisection). */
