@@ -58,7 +58,8 @@ describe('every audited action writes its record', () => {
     const provisionedSecret = 'provisioned-on-the-device-0001';
     await registerEstate(hub.httpUrl, {
       tollgates: estate.tollgates,
-      devices: [{ ...estate.devices[0]!, id: provisionedId, laneNo: 3, secret: provisionedSecret }],
+      // On the tollgate but on none of its lanes: each lane of the import already has its camera.
+      devices: [{ ...estate.devices[0]!, id: provisionedId, laneNo: undefined, secret: provisionedSecret }],
     });
     const rotated = await call(hub, 'POST', `/api/devices/${issuedB}/secret`);
     expect(rotated.status).toBe(200);
