@@ -151,20 +151,23 @@ export class DeviceConnection extends EventEmitter<DeviceConnectionEvents> imple
         setTimeout(resolve, 2000).unref();
       });
     }
-    // A graceful end waits for the broker to acknowledge what is in flight, which never happens while it is
-    // away; then, or after 2 s, the link is cut. Nothing is lost: unacknowledged events stay in the spool.
-    let ended = false;
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = client.endAsync(false).then(
-      () => (ended = true),
-      () => (ended = true),
-    );
-    const cut = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, client.connected ? 2000 : 0);
-    });
-    await Promise.race([graceful, cut]);
-    clearTimeout(timer);
-    if (!ended) await client.endAsync(true).catch(() => undefined);
+    // Wait for the broker to acknowledge what is in flight (at most 2 s, not at all while it is away), then
+    // end once: gracefully when nothing is left, cut otherwise (MQTT.js ignores a second end, so a cut after
+    // a graceful end that is still waiting would leave the socket open). Nothing is lost: unacknowledged
+    // events stay in the spool.
+    const inFlight = () => Object.keys(client.outgoing).length > 0;
+    if (client.connected && inFlight()) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          client.off('outgoingEmpty', done);
+          resolve();
+        };
+        const timer = setTimeout(done, 2000);
+        client.once('outgoingEmpty', done);
+      });
+    }
+    await client.endAsync(!client.connected || inFlight()).catch(() => undefined);
     this.client = undefined;
   }
 
