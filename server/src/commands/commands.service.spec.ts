@@ -276,6 +276,18 @@ describe('CommandsService', () => {
     expect(outcome).toMatchObject({ replied: true, command: { status: 'replied', ok: false, error: 'lens covered' } });
   });
 
+  it('answers a request still waiting for its reply at once when the hub stops', async () => {
+    const { service, repository } = setup();
+    const waiting = service.send(STREET, { name: 'snapshot', timeoutS: 20 }, admin, 'ip');
+    await vi.waitFor(() => expect(repository.rows.size).toBe(1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const stopped = Date.now();
+    service.onModuleDestroy();
+    const outcome = await waiting;
+    expect(Date.now() - stopped).toBeLessThan(1_000);
+    expect(outcome).toMatchObject({ replied: false, command: { status: 'pending' } });
+  });
+
   it('refuses bad commands with 400 and every reason, audited as failures, nothing published', async () => {
     const { service, published, audits, repository } = setup();
     const error = await rejection(service.send(EAGLE, { name: 'ptz_preset', params: { preset: 0 } }, admin, 'ip'));

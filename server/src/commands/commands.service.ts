@@ -118,6 +118,8 @@ export class CommandsService implements OnModuleInit, OnModuleDestroy {
   private readonly topics: TopicScheme;
   private readonly waiters = new Map<string, Set<() => void>>();
   private sweeper?: NodeJS.Timeout;
+  /** Set when the hub stops: requests waiting for a reply answer with what they have. */
+  private closing = false;
 
   constructor(
     private readonly repository: CommandsRepository,
@@ -139,6 +141,7 @@ export class CommandsService implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.closing = true;
     if (this.sweeper) clearInterval(this.sweeper);
     for (const waiters of this.waiters.values()) for (const wake of waiters) wake();
   }
@@ -342,7 +345,8 @@ export class CommandsService implements OnModuleInit, OnModuleDestroy {
       const command = await this.repository.find(requestId);
       if (!command) throw new Error(`command ${requestId} vanished`);
       const left = deadline - Date.now();
-      if (command.status !== 'pending' || left <= 0) return command;
+      // A hub that is stopping answers with the command as it stands (202 if still pending).
+      if (command.status !== 'pending' || left <= 0 || this.closing) return command;
       await new Promise<void>((resolve) => {
         const waiters = this.waiters.get(requestId) ?? new Set<() => void>();
         this.waiters.set(requestId, waiters);
