@@ -20,8 +20,6 @@ export interface StoredFaceCapture {
 export interface HubEventMap {
   'passage.stored': [LivePassage];
   'device.status': [DeviceStatusChange];
-  /** An incident (urban management, tamper, video loss) was stored; the alerts module raises from it. */
-  'incident.stored': [StoredIncident];
   /** A face capture was stored (not yet recognised); the faces module's worker wakes for it. */
   'face.stored': [StoredFaceCapture];
   /** An alert was raised or changed; committed, in seq order. The realtime gateway pushes it. */

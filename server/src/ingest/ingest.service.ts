@@ -23,8 +23,8 @@ import { isConnectionError } from '../platform/database/database';
 import { HubMetrics } from '../platform/metrics/metrics';
 import type { IngestTicket } from '../platform/mqtt/broker-link';
 import { DeadLetterRepository, type DeadLetter, type DeadLetterReason } from './dead-letter.repository';
-import { EventRepository, type StoredEvents } from './event.repository';
-import { livePassage, splitStored, storedIncident } from './stored-views';
+import { EventRepository } from './event.repository';
+import { livePassage, splitStored, storedFace, storedIncident } from './stored-views';
 import { WriteBatcher, retryDelayMs } from './write-batcher';
 
 const EXCERPT_BYTES = 2_048;
@@ -77,13 +77,13 @@ export class IngestService implements OnModuleDestroy {
     });
     this.faces = this.eventQueue('face', batching, async (items) => {
       const stored = await this.events.insertFaceCaptures(items);
-      this.announceFaces(items, stored);
+      // Repeats are left out: the worker finds a capture by its own claim, not by this wake-up.
+      for (const face of splitStored(items, stored, storedFace).fresh) this.hubEvents.emit('face.stored', face);
       return { stored: stored.count };
     });
     this.incidents = this.eventQueue('incident', batching, async (items) => {
       const stored = await this.events.insertIncidents(items);
       const { fresh, again } = splitStored(items, stored, storedIncident);
-      for (const incident of fresh) this.hubEvents.emit('incident.stored', incident);
       return { stored: stored.count, after: this.process('incident', fresh, again) };
     });
     this.deadLetters = new WriteBatcher<DeadLetter>({
@@ -218,20 +218,6 @@ export class IngestService implements OnModuleDestroy {
       },
       onCommitted: (_count, millis) => this.metrics.batchSeconds.observe({ queue: `${kind}s` }, millis / 1000),
     });
-  }
-
-  private announceFaces(items: readonly FaceEventPayload[], stored: StoredEvents): void {
-    const announced = new Set<string>();
-    for (const face of items) {
-      if (!stored.isNew(face.eventId) || announced.has(face.eventId)) continue;
-      announced.add(face.eventId);
-      this.hubEvents.emit('face.stored', {
-        eventId: face.eventId,
-        deviceId: face.deviceId,
-        shotTime: face.shotTime,
-        storedAt: stored.storedAt,
-      });
-    }
   }
 
   /**

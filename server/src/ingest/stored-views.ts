@@ -1,5 +1,5 @@
-import type { IncidentEventPayload, LivePassage, PassageEventPayload } from '@citywatch/protocol';
-import type { StoredIncident } from '../common/hub-events';
+import type { FaceEventPayload, IncidentEventPayload, LivePassage, PassageEventPayload } from '@citywatch/protocol';
+import type { StoredFaceCapture, StoredIncident } from '../common/hub-events';
 import type { StoredEvents } from './event.repository';
 
 /**
@@ -47,4 +47,8 @@ export function storedIncident(incident: IncidentEventPayload, storedAt: string)
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   const { v, imageJpegBase64, ...rest } = incident;
   return { ...rest, storedAt, hasImage: imageJpegBase64 !== undefined };
+}
+
+export function storedFace(face: FaceEventPayload, storedAt: string): StoredFaceCapture {
+  return { eventId: face.eventId, deviceId: face.deviceId, shotTime: face.shotTime, storedAt };
 }
