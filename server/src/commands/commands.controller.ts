@@ -4,6 +4,7 @@ import type { Response } from 'express';
 import {
   CommandListQuery,
   DEVICE_ID_PATTERN,
+  RequestId,
   SendCommandBody,
   type DeviceCommandPage,
   type DeviceCommandRecord,
@@ -47,7 +48,7 @@ export class CommandsController {
   @Get(':requestId')
   get(
     @Param('id', DeviceIdParam) deviceId: string,
-    @Param('requestId', new TypeBoxPipe(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$' }))) requestId: string,
+    @Param('requestId', new TypeBoxPipe(RequestId)) requestId: string,
   ): Promise<DeviceCommandRecord> {
     return this.commands.get(deviceId, requestId);
   }
