@@ -236,6 +236,8 @@ describe.each(BACKENDS)('device commands on $name', (backend) => {
     expect(letters.items[0]!.message).toBe(
       `reply to request ${sent.body.requestId} came from device ${spoofer}; the command went to ${offline}`,
     );
+    // Kept as the device sent it: its topic, through ingest's dead letters.
+    expect(letters.items[0]!.topic).toBe(topics.commandReply(spoofer, sent.body.requestId));
     const command = await get<DeviceCommandRecord>(hub, `/api/devices/${offline}/commands/${sent.body.requestId}`);
     expect(command).toMatchObject({ status: 'pending', ok: null, result: null });
   });

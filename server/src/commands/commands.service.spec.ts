@@ -9,7 +9,6 @@ import {
 } from '@citywatch/protocol';
 import type { AuditEntry, AuditLog } from '../common/audit-log';
 import type { DevicesService } from '../devices/devices.service';
-import type { DeadLetter, DeadLetterRepository } from '../ingest/dead-letter.repository';
 import type { HubConfig } from '../platform/config/hub-config';
 import type { Logger } from '../platform/logging/logger';
 import { HubMetrics } from '../platform/metrics/metrics';
@@ -106,17 +105,13 @@ function setup(options: { connected?: boolean; publish?: (topic: string, payload
   } as unknown as BrokerLink;
   const audits: AuditEntry[] = [];
   const audit: AuditLog = { record: async (entry) => void audits.push(entry) };
-  const letters: DeadLetter[] = [];
-  const deadLetters = { insert: async (items: DeadLetter[]) => void letters.push(...items) };
   const devices = { find: async (id: string) => DEVICES.get(id) } as unknown as DevicesService;
   const hubMetrics = new HubMetrics();
   const metrics = new CommandsMetrics(hubMetrics);
   const service = new CommandsService(
     repository as unknown as CommandsRepository,
-    deadLetters as unknown as DeadLetterRepository,
     devices,
     metrics,
-    hubMetrics,
     broker,
     audit,
     { TOPIC_ROOT: topics.root } as HubConfig,
@@ -127,7 +122,7 @@ function setup(options: { connected?: boolean; publish?: (topic: string, payload
     const line = text.split('\n').find((l) => l.startsWith(`${metric}{${labels}}`));
     return line ? Number(line.split(' ').pop()) : 0;
   };
-  return { service, repository, published, audits, letters, count };
+  return { service, repository, published, audits, count };
 }
 
 const reply = (requestId: string, deviceId: string, extra: Partial<CommandReplyPayload> = {}): CommandReplyPayload => ({
@@ -312,19 +307,27 @@ describe('CommandsService', () => {
     expect(await count('citywatch_commands_failed_total', 'name="snapshot",reason="unsent"')).toBe(1);
   });
 
-  it('dead-letters a reply to an unknown request and a reply from another device', async () => {
-    const { service, letters, repository } = setup();
+  it('hands back a reply to an unknown request, one from another device and one the database refuses, for ingest to dead-letter', async () => {
+    const { service, repository } = setup();
     const { command } = await service.send(STREET, { name: 'snapshot', timeoutS: 0 }, admin, 'ip');
-    await service.acceptReply(reply('never-sent', STREET), new Date()).committed;
-    await service.acceptReply(reply(command.requestId, EAGLE), new Date()).committed;
-    expect(letters.map((letter) => [letter.reason, letter.deviceId, letter.topic])).toEqual([
-      ['unknown_request', STREET, topics.commandReply(STREET, 'never-sent')],
-      ['wrong_device', EAGLE, topics.commandReply(EAGLE, command.requestId)],
-    ]);
-    expect(letters[1]!.message).toBe(
-      `reply to request ${command.requestId} came from device ${EAGLE}; the command went to ${STREET}`,
-    );
+    expect(await service.acceptReply(reply('never-sent', STREET), new Date())).toEqual({
+      reason: 'unknown_request',
+      message: 'reply to request never-sent, which the hub never sent',
+      errors: ['/requestId: no command with this id'],
+    });
+    expect(await service.acceptReply(reply(command.requestId, EAGLE), new Date())).toEqual({
+      reason: 'wrong_device',
+      message: `reply to request ${command.requestId} came from device ${EAGLE}; the command went to ${STREET}`,
+      errors: ['/deviceId: not the device the command went to'],
+    });
     expect(repository.rows.get(command.requestId)!.status).toBe('pending');
+
+    repository.recordReply = () => Promise.reject(new Error('unsupported Unicode escape sequence'));
+    expect(await service.acceptReply(reply(command.requestId, STREET), new Date())).toEqual({
+      reason: 'storage_refused',
+      message: 'the database refused the command reply: unsupported Unicode escape sequence',
+      errors: [],
+    });
   });
 
   it('expires commands nobody answered, and records a reply after that as late', async () => {
@@ -334,7 +337,7 @@ describe('CommandsService', () => {
     vi.setSystemTime(Date.now() + 6_000);
     expect((await service.get(STREET, command.requestId)).status).toBe('expired');
     expect(await count('citywatch_commands_expired_total', 'name="snapshot"')).toBe(1);
-    await service.acceptReply(reply(command.requestId, STREET), new Date()).committed;
+    expect(await service.acceptReply(reply(command.requestId, STREET), new Date())).toBeUndefined();
     expect(await service.get(STREET, command.requestId)).toMatchObject({ status: 'late', ok: true });
     expect(await count('citywatch_commands_late_replies_total', 'name="snapshot"')).toBe(1);
     expect(await count('citywatch_commands_expired_total', 'name="snapshot"')).toBe(1);

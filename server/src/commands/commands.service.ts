@@ -27,14 +27,13 @@ import {
 } from '@citywatch/protocol';
 import { AUDIT_LOG, type AuditLog } from '../common/audit-log';
 import { DevicesService } from '../devices/devices.service';
-import { DeadLetterRepository, type DeadLetterReason } from '../ingest/dead-letter.repository';
+import type { DeadLetterReason } from '../ingest/dead-letter.repository';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
 import { isConnectionError } from '../platform/database/database';
 import { LOGGER } from '../platform/logging/logging.tokens';
 import type { Logger } from '../platform/logging/logger';
-import { HubMetrics } from '../platform/metrics/metrics';
-import { BROKER_LINK, type BrokerLink, type IngestTicket } from '../platform/mqtt/broker-link';
+import { BROKER_LINK, type BrokerLink } from '../platform/mqtt/broker-link';
 import { CommandsMetrics } from './commands.metrics';
 import { CommandsRepository, type ReplyUpdate, type StoredCommand } from './commands.repository';
 
@@ -113,6 +112,13 @@ function shown(command: StoredCommand): DeviceCommandRecord {
  * device. The database row is the truth, so a reply taken in by another replica reaches the waiting request
  * through it.
  */
+/** Why a command reply was not recorded: ingest keeps it as a dead letter with this reason. */
+export interface UnrecordedReply {
+  reason: DeadLetterReason;
+  message: string;
+  errors: string[];
+}
+
 @Injectable()
 export class CommandsService implements OnModuleInit, OnModuleDestroy {
   private readonly topics: TopicScheme;
@@ -123,10 +129,8 @@ export class CommandsService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly repository: CommandsRepository,
-    private readonly deadLetters: DeadLetterRepository,
     private readonly devices: DevicesService,
     private readonly metrics: CommandsMetrics,
-    private readonly hubMetrics: HubMetrics,
     @Inject(BROKER_LINK) private readonly broker: BrokerLink,
     @Inject(AUDIT_LOG) private readonly audit: AuditLog,
     @Inject(HUB_CONFIG) config: HubConfig,
@@ -240,16 +244,11 @@ export class CommandsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * A reply ingest took in (already validated, topic and payload naming the same device). The ticket
-   * commits when the reply is recorded or dead-lettered; while the database is away it fails, so the
-   * message stays unacknowledged and comes again.
+   * A reply ingest took in (already validated, topic and payload naming the same device). Resolves with
+   * why it was not recorded, for ingest to keep it as a dead letter with the bytes the device sent, or
+   * with nothing; rejects while the database is away, so the message stays unacknowledged and comes again.
    */
-  acceptReply(reply: CommandReplyPayload, receivedAt: Date): IngestTicket {
-    const committed = this.recordReply(reply, receivedAt);
-    return { admitted: committed, committed };
-  }
-
-  private async recordReply(reply: CommandReplyPayload, receivedAt: Date): Promise<void> {
+  async acceptReply(reply: CommandReplyPayload, receivedAt: Date): Promise<UnrecordedReply | undefined> {
     let decision = { kind: 'unknown_request' } as ReplyDecision;
     let before: StoredCommand | undefined;
     try {
@@ -260,27 +259,29 @@ export class CommandsService implements OnModuleInit, OnModuleDestroy {
     } catch (error) {
       if (isConnectionError(error)) throw error;
       this.logger.error({ err: error, deviceId: reply.deviceId, requestId: reply.requestId }, 'reply not recorded');
-      return;
+      return {
+        reason: 'storage_refused',
+        message: `the database refused the command reply: ${(error as Error).message}`,
+        errors: [],
+      };
     }
     const log = { deviceId: reply.deviceId, requestId: reply.requestId };
     switch (decision.kind) {
       case 'unknown_request':
-        return this.deadLetter(
-          reply,
-          'unknown_request',
-          `reply to request ${reply.requestId}, which the hub never sent`,
-          ['/requestId: no command with this id'],
-        );
+        return {
+          reason: 'unknown_request',
+          message: `reply to request ${reply.requestId}, which the hub never sent`,
+          errors: ['/requestId: no command with this id'],
+        };
       case 'wrong_device':
-        return this.deadLetter(
-          reply,
-          'wrong_device',
-          `reply to request ${reply.requestId} came from device ${reply.deviceId}; the command went to ${decision.commandDeviceId}`,
-          ['/deviceId: not the device the command went to'],
-        );
+        return {
+          reason: 'wrong_device',
+          message: `reply to request ${reply.requestId} came from device ${reply.deviceId}; the command went to ${decision.commandDeviceId}`,
+          errors: ['/deviceId: not the device the command went to'],
+        };
       case 'duplicate':
         this.logger.debug(log, 'command reply received again; already recorded');
-        return;
+        return undefined;
       case 'record': {
         const name = before!.name;
         const { status, ok } = decision.update;
@@ -295,30 +296,9 @@ export class CommandsService implements OnModuleInit, OnModuleDestroy {
         }
         this.logger.info({ ...log, command: name, ok, late: status === 'late' }, 'command reply recorded');
         for (const wake of this.waiters.get(reply.requestId) ?? []) wake();
+        return undefined;
       }
     }
-  }
-
-  private async deadLetter(
-    reply: CommandReplyPayload,
-    reason: DeadLetterReason,
-    message: string,
-    errors: string[],
-  ): Promise<void> {
-    const payload = JSON.stringify(reply);
-    await this.deadLetters.insert([
-      {
-        topic: this.topics.commandReply(reply.deviceId, reply.requestId),
-        deviceId: reply.deviceId,
-        reason,
-        message,
-        errors,
-        payloadBytes: Buffer.byteLength(payload),
-        payloadExcerpt: payload.slice(0, 2_048),
-      },
-    ]);
-    this.hubMetrics.deadLetters.inc({ reason });
-    this.logger.debug({ deviceId: reply.deviceId, requestId: reply.requestId, reason }, message);
   }
 
   private async publish(topic: string, payload: Buffer): Promise<void> {

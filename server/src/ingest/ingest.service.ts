@@ -109,14 +109,14 @@ export class IngestService implements OnModuleDestroy {
     if (!classified.ok) return this.deadLetter(classified.letter);
     // Registration is checked against the cache first; only a miss asks the database.
     const deviceId = classified.topic.deviceId;
-    if (this.devices.isKnownNow(deviceId)) return this.route(classified.kind, classified.value, receivedAt);
+    if (this.devices.isKnownNow(deviceId)) return this.route(classified, topic, payload, receivedAt);
     return this.deferUntil(this.devices.isKnown(deviceId), (known) => {
       if (!known) {
         return this.deadLetter(
           letter(topic, deviceId, 'unknown_device', `device ${deviceId} is not registered`, [], payload),
         );
       }
-      return this.route(classified.kind, classified.value, receivedAt);
+      return this.route(classified, topic, payload, receivedAt);
     });
   }
 
@@ -147,7 +147,8 @@ export class IngestService implements OnModuleDestroy {
     return { ok: true, topic: parsed, kind, value: decoded.value };
   }
 
-  private route(kind: MessageKind, value: unknown, receivedAt: Date): IngestTicket {
+  private route(message: Classified & { ok: true }, topic: string, payload: Buffer, receivedAt: Date): IngestTicket {
+    const { kind, value } = message;
     switch (kind) {
       case 'passage':
         return this.passages.push(value as PassageEventPayload);
@@ -162,7 +163,21 @@ export class IngestService implements OnModuleDestroy {
         return { admitted: committed, committed };
       }
       case 'command-reply':
-        return this.commands.acceptReply(value as CommandReplyPayload, receivedAt);
+        // A reply the commands module could not record is kept as a dead letter, as the device sent it.
+        return this.deferUntil(this.commands.acceptReply(value as CommandReplyPayload, receivedAt), (unrecorded) =>
+          unrecorded
+            ? this.deadLetter(
+                letter(
+                  topic,
+                  message.topic.deviceId,
+                  unrecorded.reason,
+                  unrecorded.message,
+                  unrecorded.errors,
+                  payload,
+                ),
+              )
+            : DONE,
+        );
       case 'command':
         // Never reached: classify dead-letters commands published by devices.
         return DONE;
