@@ -13,7 +13,6 @@ import { installRequestLimits } from './auth/request-limits';
 import { IngestService } from './ingest/ingest.service';
 import { ReplicaMembership } from './ingest/replica-membership.service';
 import type { HubConfig } from './platform/config/hub-config';
-import { parseTrustProxy } from './platform/config/trust-proxy';
 import type { Database } from './platform/database/database';
 import { openDatabase } from './platform/database/open-database';
 import { createLogger, type Logger } from './platform/logging/logger';
@@ -55,8 +54,7 @@ export async function startHub(config: HubConfig, logger: Logger = createLogger(
     app.useLogger(app.get(NestLogger));
     app.enableShutdownHooks();
     // Behind a reverse proxy, req.ip (audit records, per-address limits) is the client's from X-Forwarded-For.
-    const trustProxy = parseTrustProxy(config.TRUST_PROXY);
-    if (trustProxy) app.set('trust proxy', trustProxy);
+    if (config.trustProxy) app.set('trust proxy', config.trustProxy);
     installRequestLimits(app, config);
     app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
     const origins = config.CORS_ORIGINS.split(',')

@@ -5,7 +5,7 @@ import { WsException } from '@nestjs/websockets';
 import type { Role, SessionUser } from '@citywatch/protocol';
 import { HUB_CONFIG } from '../platform/config/config.tokens';
 import type { HubConfig } from '../platform/config/hub-config';
-import { clientAddressOf, parseTrustProxy, type TrustProxy } from '../platform/config/trust-proxy';
+import { clientAddressOf, type TrustProxy } from '../platform/config/trust-proxy';
 import { declaredAccess } from './auth.guard';
 import { AuthService } from './auth.service';
 
@@ -53,7 +53,7 @@ export class SocketAuthenticator {
     private readonly auth: AuthService,
     @Inject(HUB_CONFIG) config: HubConfig,
   ) {
-    this.trustProxy = parseTrustProxy(config.TRUST_PROXY);
+    this.trustProxy = config.trustProxy;
   }
 
   middleware(): (socket: HandshakeSocket, next: (error?: Error) => void) => void {

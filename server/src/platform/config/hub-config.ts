@@ -3,7 +3,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { parseTrustProxy, TrustProxyError } from './trust-proxy';
+import { parseTrustProxy, TrustProxyError, type TrustProxy } from './trust-proxy';
 
 const Port = (fallback: number, description: string) =>
   Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description });
@@ -380,6 +380,8 @@ export interface HubConfig extends HubEnvironment {
   /** DATA_DIR made absolute. */
   dataDir: string;
   embedded: { broker: boolean; database: boolean };
+  /** TRUST_PROXY parsed: which proxies' X-Forwarded-For is believed (undefined: none). */
+  trustProxy: TrustProxy | undefined;
 }
 
 export class ConfigError extends Error {
@@ -415,8 +417,9 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
       `REPLICA_TIMEOUT_S=${settings.REPLICA_TIMEOUT_S}: must be at least twice REPLICA_HEARTBEAT_S (${settings.REPLICA_HEARTBEAT_S}), or a live replica could be taken for dead`,
     ]);
   }
+  let trustProxy: TrustProxy | undefined;
   try {
-    parseTrustProxy(settings.TRUST_PROXY);
+    trustProxy = parseTrustProxy(settings.TRUST_PROXY);
   } catch (error) {
     if (!(error instanceof TrustProxyError)) throw error;
     throw new ConfigError([`TRUST_PROXY=${JSON.stringify(settings.TRUST_PROXY)}: ${error.message}`]);
@@ -426,5 +429,6 @@ export function loadHubConfig(env: NodeJS.ProcessEnv = process.env): HubConfig {
     hubId: settings.HUB_ID || hostname().replace(/[^A-Za-z0-9_-]/g, '-'),
     dataDir: resolve(settings.DATA_DIR),
     embedded: { broker: settings.MQTT_URL === undefined, database: settings.DATABASE_URL === undefined },
+    trustProxy,
   };
 }
