@@ -23,7 +23,7 @@ import type { Health } from '../../edge-agent/src/health/host-health';
 import { ImageStore } from '../../edge-agent/src/images/image-store';
 import type { EventSource, SourceContext } from '../../edge-agent/src/sources/event-source';
 import { countDailyVolumes } from '../../edge-agent/src/simulator/daily-volumes';
-import { deviceSecret } from '../../edge-agent/src/simulator/device-secrets';
+import { districtAgentDevices } from '../../edge-agent/src/simulator/simulated-district-agent';
 import { buildDistrictEstate, type DistrictEstate } from '../../edge-agent/src/simulator/district-estate';
 import { DistrictSimulator } from '../../edge-agent/src/simulator/district-simulator';
 import { DistrictTrafficModel } from '../../edge-agent/src/simulator/district-traffic-model';
@@ -113,14 +113,7 @@ async function main(): Promise<void> {
   const busiest = new Date('2026-11-26T00:00:00+08:00').getTime() + daily.busiestHour.hour * 3_600_000;
   const district = new SteppedDistrict();
   const agent = new EdgeAgent({
-    devices: estate.devices.map((device) => ({
-      id: device.registration.id,
-      kind: device.kind,
-      name: device.registration.name,
-      hasLoudspeaker: device.hasLoudspeaker,
-      secret: deviceSecret(device.registration.id),
-      heartbeatIntervalS: device.registration.heartbeatIntervalS,
-    })),
+    devices: districtAgentDevices(estate),
     broker: { url: broker.url },
     topicRoot: 'bench/v1',
     dataDir,
@@ -159,7 +152,7 @@ async function main(): Promise<void> {
   const below = steps.filter((s) => s.sustained).at(-1);
   if (!quick && saturated && below && saturated.multiplier / below.multiplier > 1.2) {
     await district.stop();
-    await drain(agent, 120_000);
+    await drainSpool(agent, 120_000, 100);
     const middle = Math.round(Math.sqrt(below.multiplier * saturated.multiplier));
     const step = judge(await runStep(middle), below);
     steps.push(step);
@@ -179,7 +172,7 @@ async function main(): Promise<void> {
   }
   // The load stops: the spool drains.
   await district.stop();
-  const drained = await measureDrain(agent, quick ? 30_000 : 120_000);
+  const drained = await drainSpool(agent, quick ? 30_000 : 120_000);
   console.log(
     `load stopped: spool ${drained.from} -> ${drained.left} in ${drained.seconds} s` +
       (drained.seconds > 0 ? ` (${Math.round((drained.from - drained.left) / drained.seconds)} events/s)` : ''),
@@ -329,25 +322,23 @@ function report(step: Step): void {
   );
 }
 
-/** Waits for the spool to empty after the load stopped: where it started, what is left, seconds taken. */
-async function measureDrain(
+/**
+ * Waits until the spool holds at most `leaveAtMost` events (after the load stopped): where it started,
+ * what is left, seconds taken.
+ */
+async function drainSpool(
   agent: EdgeAgent,
   timeoutMs: number,
+  leaveAtMost = 0,
 ): Promise<{ from: number; left: number; seconds: number }> {
   const started = Date.now();
   const from = agent.spool.depth();
-  while (agent.spool.depth() > 0 && Date.now() - started < timeoutMs) await delay(100);
+  while (agent.spool.depth() > leaveAtMost && Date.now() - started < timeoutMs) await delay(100);
   return { from, left: agent.spool.depth(), seconds: Math.round((Date.now() - started) / 100) / 10 };
 }
 
 function percent(part: number, whole: number): number {
   return whole > 0 ? Math.round((part / whole) * 100) : 0;
-}
-
-/** Waits for the spool to empty (between a saturated step and the bisection). */
-async function drain(agent: EdgeAgent, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (agent.spool.depth() > 100 && Date.now() < deadline) await delay(500);
 }
 
 function delay(ms: number): Promise<void> {

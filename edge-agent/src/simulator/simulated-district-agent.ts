@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { EdgeAgent } from '../agent/edge-agent';
+import { EdgeAgent, type EdgeAgentOptions } from '../agent/edge-agent';
 import type { BrokerSettings } from '../connection/device-connection';
 import { ImageStore } from '../images/image-store';
 import type { SpoolSyncPolicy } from '../spool/sqlite-spool';
@@ -77,14 +77,7 @@ export async function createSimulatedDistrict(options: SimulatedDistrictOptions)
     logger: options.logger ?? silentLogger,
   });
   const agent = new EdgeAgent({
-    devices: estate.devices.map((device) => ({
-      id: device.registration.id,
-      kind: device.kind,
-      name: device.registration.name,
-      hasLoudspeaker: device.hasLoudspeaker,
-      secret: deviceSecret(device.registration.id, options.deviceKey),
-      heartbeatIntervalS: device.registration.heartbeatIntervalS,
-    })),
+    devices: districtAgentDevices(estate, options.deviceKey),
     broker: options.broker,
     topicRoot: options.topicRoot,
     dataDir: options.dataDir,
@@ -95,4 +88,16 @@ export async function createSimulatedDistrict(options: SimulatedDistrictOptions)
     logger: options.logger,
   });
   return { agent, simulator, estate, faces, seed: options.seed ?? 1, deviceKey: options.deviceKey };
+}
+
+/** The agent's device list for a district estate: ids, kinds and names from the registry, the derived secrets. */
+export function districtAgentDevices(estate: DistrictEstate, deviceKey?: string): EdgeAgentOptions['devices'] {
+  return estate.devices.map((device) => ({
+    id: device.registration.id,
+    kind: device.kind,
+    name: device.registration.name,
+    hasLoudspeaker: device.hasLoudspeaker,
+    secret: deviceSecret(device.registration.id, deviceKey),
+    heartbeatIntervalS: device.registration.heartbeatIntervalS,
+  }));
 }
