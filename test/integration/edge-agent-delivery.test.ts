@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDeviceId } from '@citywatch/protocol';
 import { EdgeAgent } from '../../edge-agent/src/agent/edge-agent';
+import { BACKENDS } from '../support/backends';
 import { ProjectMosquitto } from '../support/mosquitto';
 import {
-  DELIVERY_DATABASES,
   expectStoredExactlyOnceInOrder,
   startDeliveryHub,
   storedIncidents,
@@ -32,7 +32,7 @@ function incident(n: number, at: number) {
   };
 }
 
-describe.each(DELIVERY_DATABASES)('edge agent to the hub ($name) through a broker restart', (database) => {
+describe.each(BACKENDS)('edge agent to the hub ($name) through a broker restart', (database) => {
   let broker: ProjectMosquitto;
   let hub: DeliveryHub;
   let dataDir: string;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDeviceId } from '@citywatch/protocol';
+import { BACKENDS } from '../support/backends';
 import { freePort, ProjectMosquitto } from '../support/mosquitto';
 import {
-  DELIVERY_DATABASES,
   expectStoredExactlyOnceInOrder,
   startDeliveryHub,
   storedIncidents,
@@ -44,7 +44,7 @@ async function waitHealthy(port: number, timeoutMs = 20_000): Promise<void> {
   throw new Error('agent did not come up');
 }
 
-describe.each(DELIVERY_DATABASES)('edge agent killed with SIGKILL mid-stream, against the hub ($name)', (database) => {
+describe.each(BACKENDS)('edge agent killed with SIGKILL mid-stream, against the hub ($name)', (database) => {
   let broker: ProjectMosquitto;
   let hub: DeliveryHub;
   let dataDir: string;

@@ -3,28 +3,8 @@ import type { DeviceRegistration } from '@citywatch/protocol';
 import { DATABASE, type Database } from '../../server/src/platform/database/database';
 import { registerEstate, startInProcessHub, type InProcessHub } from '../support/hub';
 import type { ProjectMosquitto } from '../support/mosquitto';
-import { createTestDatabase, uniqueName, uniqueTopicRoot } from '../support/services';
-
-/**
- * The real hub for the edge agent's delivery tests: in the test process, on an external Mosquitto of
- * the test's own (so the test may stop and restart it), with the database of either backend. One
- * ingest writer per table, so that the order rows are stored in is the order the hub took them in.
- */
-export interface DeliveryDatabase {
-  name: string;
-  prepare(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }>;
-}
-
-export const DELIVERY_DATABASES: DeliveryDatabase[] = [
-  { name: 'PGlite', prepare: async () => ({ env: {}, cleanup: async () => undefined }) },
-  {
-    name: 'PostgreSQL 15',
-    prepare: async () => {
-      const database = await createTestDatabase();
-      return { env: { DATABASE_URL: database.url }, cleanup: () => database.drop() };
-    },
-  },
-];
+import type { Backend } from '../support/backends';
+import { uniqueName, uniqueTopicRoot } from '../support/services';
 
 export interface DeliveryHub {
   hub: InProcessHub;
@@ -32,10 +12,15 @@ export interface DeliveryHub {
   stop(): Promise<void>;
 }
 
-/** Starts the hub on `broker` and registers the street cameras the agent speaks for. */
+/**
+ * Starts the real hub for the edge agent's delivery tests and registers the street cameras the agent
+ * speaks for: in the test process, on an external Mosquitto of the test's own (so the test may stop and
+ * restart it), with the database of either backend (its broker is replaced by `broker`). One ingest
+ * writer per table, so that the order rows are stored in is the order the hub took them in.
+ */
 export async function startDeliveryHub(
   broker: ProjectMosquitto,
-  database: DeliveryDatabase,
+  database: Backend,
   cameras: string[],
 ): Promise<DeliveryHub> {
   const prepared = await database.prepare();
